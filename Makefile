@@ -1,0 +1,57 @@
+# yiwang — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export YIWANG_HTTPS ?= 0
+
+.PHONY: run test install migrate demo serve lint format bench openapi messages clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/yiwang migrate --noinput
+
+demo: migrate
+	$(BIN)/yiwang demo
+
+## make run: fresh clone → venv, install, migrate, demo data, server on http://127.0.0.1:8000
+run: demo
+	$(BIN)/yiwang serve --host $(HOST) --port $(PORT)
+
+serve: install
+	$(BIN)/yiwang serve --host $(HOST) --port $(PORT)
+
+## make test: the whole suite (SQLite by default; set DATABASE_URL for PostgreSQL)
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check src tests bench
+
+format: install
+	$(BIN)/ruff format src tests bench
+
+## make openapi: rewrite docs/openapi.json from the code (a test fails when it drifts)
+openapi: install
+	$(BIN)/python -m yiwang.cli openapi --out docs/openapi.json
+
+## make messages: refresh the zh-Hant and en catalogues
+messages: install
+	$(BIN)/python -m yiwang.cli i18n
+
+## make bench: benchmarks (never part of make test); results in bench/results/
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

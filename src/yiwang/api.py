@@ -1,0 +1,103 @@
+"""The JSON API at /api/v1/: one NinjaAPI, one error format, token and session auth.
+
+Routers live in the domain apps (``<app>/api.py``); this module only assembles them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
+
+from yiwang.accounts.api import router as accounts_router
+from yiwang.accounts.api_auth import AUTH
+from yiwang.core.errors import DomainError
+from yiwang.core.routers import router as audit_router
+from yiwang.directory.api import router as directory_router
+from yiwang.workdays.api import router as workdays_router
+
+log = logging.getLogger("yiwang.api")
+
+
+class Utf8JSONRenderer(JSONRenderer):
+    """Chinese text as UTF-8, not \\u escapes."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
+api = NinjaAPI(
+    title="一网 yiwang API",
+    version="1",
+    description=(
+        '一体化政务服务平台接口。错误统一为 `{"code", "message", "details"}`；`code` 为稳定的英文标识，'
+        "`message` 为中文说明。认证：`Authorization: Bearer <token>`（POST /auth/token 获取）或浏览器会话（需 CSRF）。"
+    ),
+    auth=AUTH,
+    renderer=Utf8JSONRenderer(),
+    urls_namespace="api-v1",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+api.add_router("", accounts_router)
+api.add_router("", directory_router)
+api.add_router("/workdays", workdays_router)
+api.add_router("/audit", audit_router)
+
+
+def _error(request, status: int, code: str, message: str, details=None):
+    return api.create_response(request, {"code": code, "message": message, "details": details}, status=status)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    details = [
+        {"loc": [str(p) for p in e.get("loc", [])], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in exc.errors
+    ]
+    return _error(request, 422, "validation_failed", "请求参数不正确。", details)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return _error(request, 401, "not_authenticated", "请先登录或提供有效的令牌。")
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return _error(request, 404, "not_found", "对象不存在或您无权查看。")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    codes = {
+        400: "bad_request",
+        401: "not_authenticated",
+        403: "permission_denied",
+        404: "not_found",
+        405: "method_not_allowed",
+        409: "conflict",
+        413: "payload_too_large",
+        429: "throttled",
+    }
+    return _error(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc.message))
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request, exc: Exception):
+    log.exception("unhandled API error")
+    return _error(
+        request,
+        500,
+        "internal_error",
+        "服务器内部错误，请稍后再试。",
+        {"request_id": getattr(request, "request_id", "")},
+    )

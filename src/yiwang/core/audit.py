@@ -1,0 +1,168 @@
+"""Writing and verifying the audit chain.
+
+Inside an action (see :mod:`yiwang.core.actions`) events are collected and appended in one short step
+just before the action's transaction commits, so the chain head is locked for microseconds rather than
+for the whole action. Outside an action :func:`record` appends at once.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import gmssl_fast
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+from . import context
+from .ids import mask_identifiers_in_text
+from .models import GENESIS_HASH, AuditChainHead, AuditEvent
+
+_pending: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar(
+    "yiwang_audit_pending", default=None
+)
+
+
+def _json_safe(value: Any) -> Any:
+    """Round-trip through JSON so the stored summary equals what was hashed, masking identifiers."""
+    text = json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True)
+    return json.loads(mask_identifiers_in_text(text))
+
+
+def canonical(row: dict[str, Any]) -> bytes:
+    occurred = row["occurred_at"]
+    if isinstance(occurred, dt.datetime):
+        occurred = occurred.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    payload = {
+        "seq": row["seq"],
+        "occurred_at": occurred,
+        "actor_id": row["actor_id"],
+        "actor_label": row["actor_label"],
+        "action": row["action"],
+        "object_type": row["object_type"],
+        "object_id": row["object_id"],
+        "region_code": row["region_code"],
+        "summary": row["summary"],
+        "request_id": row["request_id"],
+        "ip": row["ip"],
+        "channel": row["channel"],
+        "prev_hash": row["prev_hash"],
+    }
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def chain_hash(row: dict[str, Any]) -> str:
+    return gmssl_fast.sm3(canonical(row)).hex()
+
+
+def _object_ref(obj: models.Model | None, object_type: str | None, object_id: str | int | None) -> tuple[str, str]:
+    if obj is not None:
+        return obj._meta.label_lower, str(obj.pk)
+    return object_type or "", "" if object_id is None else str(object_id)
+
+
+def record(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    summary: dict[str, Any] | None = None,
+    region_code: str = "",
+) -> None:
+    """Record one audit event (within the current action if there is one)."""
+    ctx = context.current()
+    otype, oid = _object_ref(obj, object_type, object_id)
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    event = {
+        "occurred_at": timezone.now(),
+        "actor_id": actor.pk if is_user else None,
+        "actor_label": (actor.get_username() if is_user else "anonymous")[:150],
+        "action": action,
+        "object_type": otype,
+        "object_id": oid,
+        "region_code": region_code or "",
+        "summary": _json_safe(summary or {}),
+        "request_id": ctx.request_id,
+        "ip": ctx.ip,
+        "channel": ctx.channel,
+    }
+    pending = _pending.get()
+    if pending is not None:
+        pending.append(event)
+    else:
+        with transaction.atomic():
+            _append([event])
+
+
+def _append(events: list[dict[str, Any]]) -> None:
+    if not events:
+        return
+    head = AuditChainHead.objects.select_for_update().get(pk=1)
+    seq, prev = head.seq, head.hash
+    rows = []
+    for event in events:
+        seq += 1
+        row = {**event, "seq": seq, "prev_hash": prev}
+        # Timestamps are stored with microseconds; make the hashed value the stored one.
+        row["occurred_at"] = row["occurred_at"].astimezone(dt.UTC)
+        row["hash"] = chain_hash(row)
+        prev = row["hash"]
+        rows.append(AuditEvent(**row))
+    AuditEvent.objects.bulk_create(rows)
+    AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=prev)
+
+
+class collecting:
+    """Collect events recorded inside the block and append them when it ends without error."""
+
+    def __enter__(self):
+        self._token = _pending.set([])
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        events = _pending.get()
+        _pending.reset(self._token)
+        if exc_type is None and events:
+            _append(events)
+        return False
+
+
+def collecting_active() -> bool:
+    return _pending.get() is not None
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    broken_seq: int | None = None
+    reason: str = ""
+
+
+def _rows(batch: int = 5000) -> Iterator[dict[str, Any]]:
+    fields = [f.attname for f in AuditEvent._meta.concrete_fields if f.attname != "id"]
+    return AuditEvent.objects.order_by("seq").values(*fields).iterator(chunk_size=batch)
+
+
+def verify() -> VerifyResult:
+    """Walk the chain from the first event; report the first link that does not hold."""
+    prev, expected_seq, checked = GENESIS_HASH, 1, 0
+    for row in _rows():
+        if row["seq"] != expected_seq:
+            return VerifyResult(False, checked, expected_seq, f"事件 #{expected_seq} 缺失（被删除）")
+        if row["prev_hash"] != prev:
+            return VerifyResult(False, checked, row["seq"], f"事件 #{row['seq']} 的前序哈希与链不符")
+        if chain_hash(row) != row["hash"]:
+            return VerifyResult(False, checked, row["seq"], f"事件 #{row['seq']} 的内容已被修改")
+        prev, expected_seq, checked = row["hash"], expected_seq + 1, checked + 1
+    head = AuditChainHead.objects.get(pk=1)
+    if head.seq != checked or head.hash != prev:
+        return VerifyResult(False, checked, checked + 1, f"链尾缺失：链头记录到 #{head.seq}，实际只有 {checked} 条")
+    return VerifyResult(True, checked)

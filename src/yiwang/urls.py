@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
+from django.urls import include, path
+
+from yiwang.api import api
+
+
+def admin_login(request, extra_context=None):
+    """The admin site logs in through the platform's own login (throttling, TOTP, audit)."""
+    return redirect_to_login(request.GET.get("next", "/admin/"), login_url="web:login")
+
+
+admin.site.login = admin_login
+admin.site.site_header = "一网 yiwang 管理后台"
+admin.site.site_title = "一网 yiwang"
+admin.site.index_title = "目录与基础数据"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("yiwang.web.urls")),
+]
+
+if settings.DEBUG:
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns += staticfiles_urlpatterns()

@@ -1,0 +1,1 @@
+"""Working-day calendar (工作日历): holidays, 调休 make-up days and deadline arithmetic."""
