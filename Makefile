@@ -43,11 +43,11 @@ format: install
 
 ## make openapi: rewrite docs/openapi.json from the code (a test fails when it drifts)
 openapi: install
-	$(BIN)/python -m yiwang.cli openapi --out docs/openapi.json
+	$(BIN)/yiwang openapi --out docs/openapi.json
 
 ## make messages: refresh the zh-Hant and en catalogues
 messages: install
-	$(BIN)/python -m yiwang.cli i18n
+	$(BIN)/yiwang i18n
 
 ## make bench: benchmarks (never part of make test); results in bench/results/
 bench: install
