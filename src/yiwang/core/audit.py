@@ -104,7 +104,12 @@ def record(
 def _append(events: list[dict[str, Any]]) -> None:
     if not events:
         return
-    head = AuditChainHead.objects.select_for_update().get(pk=1)
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:  # a fresh (or flushed) database: start the chain, unless events exist without a head
+        if AuditEvent.objects.exists():
+            raise RuntimeError("audit chain head is missing while events exist: run `yiwang audit verify`")
+        head, _ = AuditChainHead.objects.get_or_create(pk=1)
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
     seq, prev = head.seq, head.hash
     rows = []
     for event in events:
@@ -162,7 +167,7 @@ def verify() -> VerifyResult:
         if chain_hash(row) != row["hash"]:
             return VerifyResult(False, checked, row["seq"], f"事件 #{row['seq']} 的内容已被修改")
         prev, expected_seq, checked = row["hash"], expected_seq + 1, checked + 1
-    head = AuditChainHead.objects.get(pk=1)
+    head = AuditChainHead.objects.filter(pk=1).first() or AuditChainHead(seq=0, hash=GENESIS_HASH)
     if head.seq != checked or head.hash != prev:
         return VerifyResult(False, checked, checked + 1, f"链尾缺失：链头记录到 #{head.seq}，实际只有 {checked} 条")
     return VerifyResult(True, checked)
