@@ -10,6 +10,11 @@ nothing). A bad row — wrong code length, unknown parent, code outside its pare
 listed twice with different names — is reported with file, line and reason and skipped whole; its
 descendants are then reported as having an unknown parent. With ``strict`` any bad row rolls the whole
 import back.
+
+A row whose own code segment is all zeros stands for its parent: cities without counties (不设区的地级市:
+东莞 4419, 中山 4420, 儋州 4604) appear again at county level as ``XXXX00``, and 金门县 has placeholder town
+and village rows ``350527000``/``350527000000``. Such a row is merged into its parent (counted in
+``merged``), and the parent becomes the parent of the row's children.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    merged: int = 0
     errors: list[RowError] = field(default_factory=list)
     per_level: dict[int, int] = field(default_factory=dict)
 
@@ -130,6 +136,10 @@ def import_regions(
                         )
                         continue
                     parents_full[parent] = parent_full
+                if parent == code:  # the row stands for its parent (see module docstring)
+                    current_full[code] = parents_full[parent]
+                    report.merged += 1
+                    continue
                 full = _full_name(parents_full[parent], region_name) if parent else region_name
                 current_full[code] = full
                 batch.append((code, region_name, level, parent, full))

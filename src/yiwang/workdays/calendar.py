@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Count, Max
 
 from .engine import WorkCalendar
@@ -80,10 +81,15 @@ def get_calendar(region_code: str = "") -> WorkCalendar:
         calendar = _state.calendars.get(key)
         if calendar is None:
             calendar = _state.calendars[key] = _build(key, _state.version)
+        if connection.in_atomic_block:
+            # Built or used inside a transaction that may still change (or roll back) the table: check the
+            # version again on the next call instead of trusting it for CHECK_SECONDS.
+            _state.checked = float("-inf")
         return calendar
 
 
 def invalidate() -> None:
+    """Forget every built calendar (called by the services at once and again after commit)."""
     with _lock:
         _state.version = ""
         _state.checked = float("-inf")

@@ -17,6 +17,8 @@ from .sources import YearSchedule
 
 
 def _after_change(years: set[int]) -> None:
+    calendar.invalidate()  # this transaction sees its own change at once
+
     def fire() -> None:
         calendar.invalidate()
         calendar_changed.send(sender=CalendarDay, years=sorted(years))

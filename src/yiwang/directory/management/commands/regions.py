@@ -50,7 +50,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"区划导入完成（{elapsed:.1f} 秒）：新增 {report.created}，更新 {report.updated}，"
-            f"未变 {report.unchanged}，错误 {len(report.errors)}。{levels}"
+            f"未变 {report.unchanged}，合并 {report.merged}，错误 {len(report.errors)}。{levels}"
         )
         if report.errors:
             self._errors(report.errors, opts["show_errors"])
