@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from yiwang.core import crypto
@@ -45,7 +45,7 @@ class SentOut(Schema):
 @router.post("/auth/otp", response=with_errors({202: SentOut}, 422, 429), auth=None, summary="发送短信验证码")
 def send_otp(request, payload: OtpIn):
     services.otp_send(phone=payload.phone, ip=client_ip(request))
-    return 202, {"sent": True}
+    return Status(202, {"sent": True})
 
 
 @router.post("/auth/token", response=with_errors({201: TokenOut}, 401, 422, 429), auth=None, summary="获取API令牌")
@@ -62,7 +62,7 @@ def create_token(request, payload: TokenIn):
         raise ValidationFailed("请提供账号密码或手机号验证码。", code="credentials_required")
     services.login_succeeded(user=user, method=f"api:{method}")
     token, plain = services.api_token_create(actor=user, name=payload.name)
-    return 201, {"token": plain, "expires_at": token.expires_at}
+    return Status(201, {"token": plain, "expires_at": token.expires_at})
 
 
 class PersonOut(Schema):
@@ -149,7 +149,7 @@ class EnterpriseOut(Schema):
 
 @router.post("/enterprises", response=with_errors({201: EnterpriseOut}), summary="法人注册")
 def register_enterprise(request, payload: EnterpriseIn):
-    return 201, services.enterprise_register(actor=request.auth, **payload.dict())
+    return Status(201, services.enterprise_register(actor=request.auth, **payload.dict()))
 
 
 class AuthorizationIn(Schema):
@@ -209,7 +209,7 @@ def grant_authorization(request, payload: AuthorizationIn):
         valid_until=payload.valid_until,
         item_codes=payload.item_codes,
     )
-    return 201, grant
+    return Status(201, grant)
 
 
 @router.delete("/authorizations/{authorization_id}", response=with_errors(AuthorizationOut), summary="撤销授权")
@@ -248,7 +248,7 @@ def register_person(request, payload: WindowPersonIn):
     user = services.person_register_at_window(
         actor=request.auth, real_name=payload.real_name, id_number=payload.id_number, phone=payload.phone
     )
-    return 201, _person_ref(user.person)
+    return Status(201, _person_ref(user.person))
 
 
 class LookupQuery(Schema):

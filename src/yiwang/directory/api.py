@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from yiwang.core.api import page, with_errors
@@ -107,7 +107,7 @@ def department_detail(request, department_id: int):
 @router.post("/departments", response=with_errors({201: DepartmentOut}), summary="新增部门")
 def department_create(request, payload: DepartmentIn):
     dept = services.department_create(actor=request.auth, **payload.dict())
-    return 201, selectors.department_get(department_id=dept.pk)
+    return Status(201, selectors.department_get(department_id=dept.pk))
 
 
 @router.patch("/departments/{department_id}", response=with_errors(DepartmentOut), summary="修改部门")
