@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ninja import Schema
+from pydantic import Field
 
 from .errors import DomainError
 
@@ -18,12 +19,16 @@ class ErrorOut(Schema):
 
 
 ERROR_STATUSES = (400, 401, 403, 404, 409, 422, 429)
+ALWAYS = (400, 422)  # a body that is not JSON (400) or does not fit the schema (422) is possible everywhere
 
 
 def with_errors(ok: dict[int, Any] | Any, *statuses: int) -> dict[int, Any]:
-    """Response map: the success schema(s) plus ``ErrorOut`` for every error status the API may return."""
+    """Response map: the success schema(s) plus ``ErrorOut`` for the error statuses the operation may return.
+
+    With no ``statuses`` every error status is documented; otherwise ``statuses`` plus 400 and 422.
+    """
     responses = dict(ok) if isinstance(ok, dict) else {200: ok}
-    for status in statuses or ERROR_STATUSES:
+    for status in (statuses + ALWAYS) if statuses else ERROR_STATUSES:
         responses.setdefault(status, ErrorOut)
     return responses
 
@@ -32,7 +37,17 @@ def error_body(exc: DomainError) -> dict[str, Any]:
     return exc.as_dict()
 
 
+MAX_OFFSET = 100_000
+
+
+class PageQuery(Schema):
+    """Offset pagination: ``limit`` 1–200, ``offset`` 0–100000 (use filters to narrow deeper)."""
+
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+
 def page(queryset, *, limit: int, offset: int, max_limit: int = 200):
     limit = max(1, min(int(limit), max_limit))
-    offset = max(0, int(offset))
+    offset = max(0, min(int(offset), MAX_OFFSET))
     return queryset[offset : offset + limit]

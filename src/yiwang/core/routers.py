@@ -8,7 +8,7 @@ from typing import Any
 from ninja import Query, Router, Schema
 
 from . import audit
-from .api import page, with_errors
+from .api import PageQuery, page, with_errors
 from .models import AuditEvent
 from .permissions import policy
 
@@ -30,12 +30,10 @@ class AuditEventOut(Schema):
     hash: str
 
 
-class AuditFilter(Schema):
+class AuditFilter(PageQuery):
     action: str | None = None
     object_type: str | None = None
     object_id: str | None = None
-    limit: int = 50
-    offset: int = 0
 
 
 class VerifyOut(Schema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from yiwang.core.api import page, with_errors
+from yiwang.core.api import PageQuery, page, with_errors
 
 from . import selectors, services
 
@@ -26,11 +26,9 @@ class RegionDetailOut(RegionOut):
     children_count: int
 
 
-class RegionQuery(Schema):
+class RegionQuery(PageQuery):
     parent: str | None = Field(None, description="上级区划代码；留空返回省级")
     q: str | None = Field(None, description="按名称查找", max_length=50)
-    limit: int = 100
-    offset: int = 0
 
 
 @router.get("/regions", response=with_errors(list[RegionOut]), auth=None, summary="区划列表")
@@ -63,11 +61,9 @@ class DepartmentOut(Schema):
     address: str
 
 
-class DepartmentQuery(Schema):
+class DepartmentQuery(PageQuery):
     region: str | None = Field(None, description="区划代码（含下级）")
     holds_items: bool | None = None
-    limit: int = 50
-    offset: int = 0
 
 
 class DepartmentIn(Schema):
@@ -151,10 +147,8 @@ class HallDetailOut(HallOut):
         return list(selectors.hall_windows(hall=obj))
 
 
-class HallQuery(Schema):
+class HallQuery(PageQuery):
     region: str | None = Field(None, description="区划代码（含下级）")
-    limit: int = 50
-    offset: int = 0
 
 
 @router.get("/halls", response=with_errors(list[HallOut]), auth=None, summary="服务大厅列表")

@@ -5,8 +5,9 @@ from django.db import migrations
 GUARD_SQL = """
 CREATE OR REPLACE FUNCTION yiwang_audit_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'core_auditevent is append-only: % is not allowed', TG_OP
-        USING ERRCODE = 'insufficient_privilege';
+    RAISE EXCEPTION USING
+        MESSAGE = 'core_auditevent is append-only: ' || TG_OP || ' is not allowed',
+        ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql;
 DROP TRIGGER IF EXISTS core_auditevent_append_only ON core_auditevent;
