@@ -13,7 +13,7 @@ from yiwang.core import crypto
 from yiwang.core.ids import make_credit_code, make_resident_id, mask_resident_id
 from yiwang.directory.models import Department, Region, ServiceHall, Window
 
-PASSWORD = "test-password-123"  # noqa: S105
+PASSWORD = "test-password-123"
 _serial = itertools.count(1)
 
 
@@ -29,8 +29,12 @@ def credit_code(region6: str = "440106", kind: str = "91") -> str:
 def region(code: str, name: str, level: int, parent: Region | None = None) -> Region:
     obj, _ = Region.objects.get_or_create(
         code=code,
-        defaults={"name": name, "level": level, "parent": parent,
-                  "full_name": ((parent.full_name if parent else "") + name)},
+        defaults={
+            "name": name,
+            "level": level,
+            "parent": parent,
+            "full_name": ((parent.full_name if parent else "") + name),
+        },
     )
     return obj
 
@@ -100,14 +104,24 @@ class StaffFactory(UserFactory):
     username = factory.Sequence(lambda n: f"staff{n}")
 
 
-def person(*, name: str = "张三", id_number: str | None = None, phone: str | None = None,
-           level: int = RealNameLevel.L4, user: User | None = None) -> Person:
+def person(
+    *,
+    name: str = "张三",
+    id_number: str | None = None,
+    phone: str | None = None,
+    level: int = RealNameLevel.L4,
+    user: User | None = None,
+) -> Person:
     """A real-named person user."""
     number = id_number or resident_id()
     user = user or UserFactory(phone=phone, display_name=name)
     return Person.objects.create(
-        user=user, real_name=name, id_hash=crypto.keyed_hash(number), id_encrypted=crypto.encrypt(number),
-        id_masked=mask_resident_id(number), real_name_level=level,
+        user=user,
+        real_name=name,
+        id_hash=crypto.keyed_hash(number),
+        id_encrypted=crypto.encrypt(number),
+        id_masked=mask_resident_id(number),
+        real_name_level=level,
     )
 
 
@@ -119,11 +133,13 @@ def enterprise(*, name: str = "测试有限公司", code: str | None = None) -> 
 def staff(role: str, department: Department, *, region_code: str | None = None, **user_fields) -> User:
     """A staff user with one membership (scope = the department's region unless given)."""
     user = StaffFactory(**user_fields)
-    StaffMembership.objects.create(user=user, department=department, role=role,
-                                   region_id=region_code or department.region_id)
+    StaffMembership.objects.create(
+        user=user, department=department, role=role, region_id=region_code or department.region_id
+    )
     return user
 
 
-def authorization(principal: User, agent: User, *, scopes=("*",), kind=Authorization.Kind.ENTERPRISE_AGENT,
-                  **fields) -> Authorization:
+def authorization(
+    principal: User, agent: User, *, scopes=("*",), kind=Authorization.Kind.ENTERPRISE_AGENT, **fields
+) -> Authorization:
     return Authorization.objects.create(principal=principal, agent=agent, kind=kind, scopes=list(scopes), **fields)

@@ -40,9 +40,19 @@ def test_scope_prefixes_collapse_nested_regions(world):
 @pytest.mark.parametrize(
     ("actor_dept", "target", "allowed"),
     [
-        ("th", "th", True), ("th", "ws", True), ("th", "yx", False), ("th", "gz", False), ("th", "ft", False),
-        ("gz", "th", True), ("gz", "yx", True), ("gz", "ws", True), ("gz", "ft", False),
-        ("yx", "th", False), ("yx", "ws", False), ("ws", "th", False), ("ws", "ws", True),
+        ("th", "th", True),
+        ("th", "ws", True),
+        ("th", "yx", False),
+        ("th", "gz", False),
+        ("th", "ft", False),
+        ("gz", "th", True),
+        ("gz", "yx", True),
+        ("gz", "ws", True),
+        ("gz", "ft", False),
+        ("yx", "th", False),
+        ("yx", "ws", False),
+        ("ws", "th", False),
+        ("ws", "ws", True),
     ],
 )
 def test_supervisor_manages_departments_only_in_scope(world, actor_dept, target, allowed):
@@ -61,7 +71,9 @@ def test_supervisor_manages_departments_only_in_scope(world, actor_dept, target,
 def test_county_staff_of_any_role_see_only_their_county(world, role):
     _, d = world
     user = staff(role, d["th"])
-    visible = set(policy.filter(user, "directory.department.view", Department.objects.all()).values_list("name", flat=True))
+    visible = set(
+        policy.filter(user, "directory.department.view", Department.objects.all()).values_list("name", flat=True)
+    )
     assert visible == {"天河政数局", "五山街道办"}
     assert policy.allows(user, "directory.department.view", d["th"])
     assert not policy.allows(user, "directory.department.view", d["yx"])
@@ -73,8 +85,9 @@ def test_roles_without_rights_are_refused_even_in_scope(world):
     with pytest.raises(PermissionDenied):
         services.department_update(actor=clerk, department_id=d["th"].pk, phone="x")
     with pytest.raises(PermissionDenied):
-        services.hall_create(actor=clerk, name="厅", kind="center", region_code="440106000000", address="a",
-                             opening_hours="b")
+        services.hall_create(
+            actor=clerk, name="厅", kind="center", region_code="440106000000", address="a", opening_hours="b"
+        )
 
 
 def test_hall_and_window_management_is_scoped(world):
@@ -83,10 +96,17 @@ def test_hall_and_window_management_is_scoped(world):
     yx_hall = HallFactory(region=geo.yx)
     with pytest.raises(PermissionDenied):
         services.window_create(actor=th_sup, hall_id=yx_hall.pk, number="9", name="综合", kind="comprehensive")
-    th_hall = services.hall_create(actor=th_sup, name="五山便民中心", kind="town_center", region_code="440106001000",
-                                   address="五山路", opening_hours="工作日")
-    window = services.window_create(actor=th_sup, hall_id=th_hall.pk, number="1", name="综合", kind="comprehensive",
-                                    department_ids=[d["th"].pk])
+    th_hall = services.hall_create(
+        actor=th_sup,
+        name="五山便民中心",
+        kind="town_center",
+        region_code="440106001000",
+        address="五山路",
+        opening_hours="工作日",
+    )
+    window = services.window_create(
+        actor=th_sup, hall_id=th_hall.pk, number="1", name="综合", kind="comprehensive", department_ids=[d["th"].pk]
+    )
     assert list(window.departments.all()) == [d["th"]]
 
 

@@ -74,7 +74,9 @@ def test_window_registration_needs_a_window_role(geo):
 def test_enterprise_registration_validates_the_credit_code():
     p = person()
     with pytest.raises(ValidationFailed) as exc:
-        services.enterprise_register(actor=p.user, name="某公司", credit_code="91440300708461136X", legal_rep_name="张三")
+        services.enterprise_register(
+            actor=p.user, name="某公司", credit_code="91440300708461136X", legal_rep_name="张三"
+        )
     assert exc.value.code == "invalid_credit_code"
     assert not Enterprise.objects.exists() and not User.objects.filter(kind=User.Kind.ENTERPRISE).exists()
 
@@ -93,16 +95,27 @@ def test_enterprise_registration_makes_the_registrant_an_agent():
 def test_legal_representative_gets_an_unlimited_authorisation():
     number = resident_id()
     p = person(name="张三", id_number=number)
-    ent = services.enterprise_register(actor=p.user, name="某公司", credit_code=make_credit_code("91440106MA59TEPT2"),
-                                       legal_rep_name="张三", legal_rep_id_number=number)
+    ent = services.enterprise_register(
+        actor=p.user,
+        name="某公司",
+        credit_code=make_credit_code("91440106MA59TEPT2"),
+        legal_rep_name="张三",
+        legal_rep_id_number=number,
+    )
     assert Authorization.objects.get(principal=ent.user).valid_until is None
 
 
 def test_authorisation_scope_and_validity():
     principal, agent = person(name="甲").user, person(name="乙").user
     now = timezone.now()
-    grant = services.authorization_grant(actor=principal, principal=principal, agent=agent, kind="personal_proxy",
-                                         scopes=["case.apply"], valid_until=now + dt.timedelta(days=1))
+    grant = services.authorization_grant(
+        actor=principal,
+        principal=principal,
+        agent=agent,
+        kind="personal_proxy",
+        scopes=["case.apply"],
+        valid_until=now + dt.timedelta(days=1),
+    )
     assert selectors.authorization_for(agent=agent, principal=principal, action="case.apply")
     assert not selectors.authorization_for(agent=agent, principal=principal, action="case.withdraw")
     later = now + dt.timedelta(days=2)
@@ -114,15 +127,22 @@ def test_authorisation_scope_and_validity():
 def test_expired_authorisation_is_refused():
     principal, agent = person(name="甲").user, person(name="乙").user
     past = timezone.now() - dt.timedelta(days=10)
-    Authorization.objects.create(principal=principal, agent=agent, kind="personal_proxy", scopes=["*"],
-                                 valid_from=past, valid_until=past + dt.timedelta(days=1))
+    Authorization.objects.create(
+        principal=principal,
+        agent=agent,
+        kind="personal_proxy",
+        scopes=["*"],
+        valid_from=past,
+        valid_until=past + dt.timedelta(days=1),
+    )
     assert selectors.authorization_for(agent=agent, principal=principal, action="case.apply") is None
 
 
 def test_item_limited_authorisation():
     principal, agent = person(name="甲").user, person(name="乙").user
-    Authorization.objects.create(principal=principal, agent=agent, kind="personal_proxy", scopes=["*"],
-                                 item_codes=["ITEM-1"])
+    Authorization.objects.create(
+        principal=principal, agent=agent, kind="personal_proxy", scopes=["*"], item_codes=["ITEM-1"]
+    )
     assert selectors.authorization_for(agent=agent, principal=principal, action="case.apply", item_code="ITEM-1")
     assert not selectors.authorization_for(agent=agent, principal=principal, action="case.apply", item_code="ITEM-2")
 
@@ -134,34 +154,39 @@ def test_item_limited_authorisation():
 def test_bad_authorisation_requests(scopes, code):
     principal, agent = person(name="甲").user, person(name="乙").user
     with pytest.raises(ValidationFailed) as exc:
-        services.authorization_grant(actor=principal, principal=principal, agent=agent, kind="personal_proxy",
-                                     scopes=scopes)
+        services.authorization_grant(
+            actor=principal, principal=principal, agent=agent, kind="personal_proxy", scopes=scopes
+        )
     assert exc.value.code == code
 
 
 def test_only_the_principal_grants():
     principal, agent, stranger = person(name="甲").user, person(name="乙").user, person(name="丙").user
     with pytest.raises(PermissionDenied):
-        services.authorization_grant(actor=stranger, principal=principal, agent=agent, kind="personal_proxy",
-                                     scopes=["case.apply"])
+        services.authorization_grant(
+            actor=stranger, principal=principal, agent=agent, kind="personal_proxy", scopes=["case.apply"]
+        )
 
 
 def test_agent_must_be_a_real_named_person():
     principal = person(name="甲").user
     with pytest.raises(ValidationFailed):
-        services.authorization_grant(actor=principal, principal=principal, agent=UserFactory(), kind="personal_proxy",
-                                     scopes=["case.apply"])
+        services.authorization_grant(
+            actor=principal, principal=principal, agent=UserFactory(), kind="personal_proxy", scopes=["case.apply"]
+        )
 
 
 def test_membership_scope_may_only_narrow(geo, system):
     dept = DepartmentFactory(region=geo.th)
     user = StaffFactory()
-    m = services.membership_grant(actor=system, user=user, department_id=dept.pk, role=Role.REVIEWER,
-                                  region_code="440106001000")
+    m = services.membership_grant(
+        actor=system, user=user, department_id=dept.pk, role=Role.REVIEWER, region_code="440106001000"
+    )
     assert m.region_id == "440106001000"
     with pytest.raises(ValidationFailed):
-        services.membership_grant(actor=system, user=user, department_id=dept.pk, role=Role.REVIEWER,
-                                  region_code="440104000000")
+        services.membership_grant(
+            actor=system, user=user, department_id=dept.pk, role=Role.REVIEWER, region_code="440104000000"
+        )
     with pytest.raises(ValidationFailed):
         services.membership_grant(actor=system, user=UserFactory(), department_id=dept.pk, role=Role.REVIEWER)
 

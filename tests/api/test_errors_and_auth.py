@@ -55,8 +55,11 @@ def test_unknown_region_is_404_and_malformed_is_422(api):
 def test_invalid_id_number_is_rejected_by_the_api(api_as):
     user = UserFactory()
     client = api_as(user)
-    body = assert_error(client.post("/me/identity", {"real_name": "张三", "id_number": "440106199003071230"}), 422,
-                        "invalid_resident_id")
+    body = assert_error(
+        client.post("/me/identity", {"real_name": "张三", "id_number": "440106199003071230"}),
+        422,
+        "invalid_resident_id",
+    )
     assert "校验码" in body["message"]
     ok = client.post("/me/identity", {"real_name": "张三", "id_number": resident_id()})
     assert ok.status_code == 200 and "*" in ok.json()["id_masked"]
@@ -64,11 +67,19 @@ def test_invalid_id_number_is_rejected_by_the_api(api_as):
 
 def test_invalid_credit_code_is_rejected_by_the_api(api_as, geo):
     client = api_as(person().user)
-    assert_error(client.post("/enterprises", {"name": "某公司", "credit_code": "91440300708461136X",
-                                              "legal_rep_name": "张三"}), 422, "invalid_credit_code")
+    assert_error(
+        client.post("/enterprises", {"name": "某公司", "credit_code": "91440300708461136X", "legal_rep_name": "张三"}),
+        422,
+        "invalid_credit_code",
+    )
     sup = staff(Role.SUPERVISOR, DepartmentFactory(region=geo.th))
-    assert_error(api_as(sup).post("/departments", {"name": "新部门", "region_code": "440106000000",
-                                                   "credit_code": "11440106MB2C91001X"}), 422, "invalid_credit_code")
+    assert_error(
+        api_as(sup).post(
+            "/departments", {"name": "新部门", "region_code": "440106000000", "credit_code": "11440106MB2C91001X"}
+        ),
+        422,
+        "invalid_credit_code",
+    )
     assert not Department.objects.filter(name="新部门").exists()
 
 
@@ -78,8 +89,9 @@ def test_county_supervisor_cannot_edit_another_county_through_the_api(api_as, ge
     assert client.patch(f"/departments/{th.pk}", {"phone": "020-1"}).status_code == 200
     assert_error(client.patch(f"/departments/{yx.pk}", {"phone": "020-1"}), 403, "permission_denied")
     assert Department.objects.get(pk=yx.pk).phone == ""
-    assert_error(client.post("/departments", {"name": "越秀新部门", "region_code": "440104000000"}), 403,
-                 "permission_denied")
+    assert_error(
+        client.post("/departments", {"name": "越秀新部门", "region_code": "440104000000"}), 403, "permission_denied"
+    )
 
 
 def test_window_registration_api(api_as, geo):
@@ -101,14 +113,18 @@ def test_authorisations_api(api_as):
     agent_number = resident_id()
     person(name="乙", id_number=agent_number)
     client = api_as(principal.user)
-    r = client.post("/authorizations", {"agent_id_number": agent_number, "kind": "personal_proxy",
-                                        "scopes": ["case.apply"]})
+    r = client.post(
+        "/authorizations", {"agent_id_number": agent_number, "kind": "personal_proxy", "scopes": ["case.apply"]}
+    )
     assert r.status_code == 201
     grant_id = r.json()["id"]
     assert client.get("/authorizations").json()["given"][0]["id"] == grant_id
     assert client.delete(f"/authorizations/{grant_id}").json()["revoked_at"]
-    assert_error(client.post("/authorizations", {"agent_id_number": "123", "kind": "personal_proxy",
-                                                 "scopes": ["case.apply"]}), 422, "invalid_resident_id")
+    assert_error(
+        client.post("/authorizations", {"agent_id_number": "123", "kind": "personal_proxy", "scopes": ["case.apply"]}),
+        422,
+        "invalid_resident_id",
+    )
 
 
 def test_session_auth_needs_csrf_for_writes(geo):
@@ -118,8 +134,9 @@ def test_session_auth_needs_csrf_for_writes(geo):
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
     assert client.get("/api/v1/me").status_code == 200
-    r = client.post("/api/v1/me/identity", {"real_name": "张三", "id_number": resident_id()},
-                    content_type="application/json")
+    r = client.post(
+        "/api/v1/me/identity", {"real_name": "张三", "id_number": resident_id()}, content_type="application/json"
+    )
     assert r.status_code in (401, 403)
 
 
@@ -132,8 +149,10 @@ def test_public_directory_endpoints(api, geo):
     assert [a["name"] for a in detail["ancestors"]] == ["广东省", "广州市", "天河区", "五山街道"]
     assert api.get("/departments", {"region": "440100000000"}).json()[0]["name"] == "天河局"
     assert api.get("/departments", {"region": "440104000000"}).json() == []
-    assert api.get("/workdays/add", {"start": "2026-09-30", "n": 5}).json() == {"date": "2026-10-13",
-                                                                               "provisional": False}
+    assert api.get("/workdays/add", {"start": "2026-09-30", "n": 5}).json() == {
+        "date": "2026-10-13",
+        "provisional": False,
+    }
     assert api.get("/workdays/between", {"a": "2026-09-30", "b": "2026-10-13"}).json()["days"] == 5
 
 

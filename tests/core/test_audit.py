@@ -12,8 +12,13 @@ pytestmark = pytest.mark.django_db
 @action
 def _do(*, actor, n: int, fail: bool = False) -> None:
     for i in range(n):
-        audit.record(actor=actor, action="test.step", object_type="test.thing", object_id=i,
-                     summary={"i": i, "id": "11010519491231002X"})
+        audit.record(
+            actor=actor,
+            action="test.step",
+            object_type="test.thing",
+            object_id=i,
+            summary={"i": i, "id": "11010519491231002X"},
+        )
     if fail:
         raise ValidationFailed("boom")
 

@@ -15,13 +15,13 @@ from yiwang.directory.models import Region
 pytestmark = pytest.mark.django_db
 
 GOOD = {
-    "provinces.csv": "code,name\n44,\"广东省\"\n45,\"广西壮族自治区\"\n",
-    "cities.csv": "code,name,provinceCode\n4401,\"广州市\",44\n4501,\"南宁市\",45\n",
-    "areas.csv": "code,name,cityCode,provinceCode\n440106,\"天河区\",4401,44\n440104,\"越秀区\",4401,44\n",
-    "streets.csv": "code,name,areaCode,provinceCode,cityCode\n440106001,\"五山街道\",440106,44,4401\n",
+    "provinces.csv": 'code,name\n44,"广东省"\n45,"广西壮族自治区"\n',
+    "cities.csv": 'code,name,provinceCode\n4401,"广州市",44\n4501,"南宁市",45\n',
+    "areas.csv": 'code,name,cityCode,provinceCode\n440106,"天河区",4401,44\n440104,"越秀区",4401,44\n',
+    "streets.csv": 'code,name,areaCode,provinceCode,cityCode\n440106001,"五山街道",440106,44,4401\n',
     "villages.csv": "code,name,streetCode,provinceCode,cityCode,areaCode\n"
-                    "440106001001,\"岳洲社区居委会\",440106001,44,4401,440106\n"
-                    "440106001002,\"茶山社区居委会\",440106001,44,4401,440106\n",
+    '440106001001,"岳洲社区居委会",440106001,44,4401,440106\n'
+    '440106001002,"茶山社区居委会",440106001,44,4401,440106\n',
 }
 
 
@@ -59,20 +59,23 @@ def test_renamed_region_is_updated(tmp_path):
 
 
 def test_placeholder_city_names_are_left_out_of_full_names(tmp_path):
-    files = {"provinces.csv": "code,name\n11,\"北京市\"\n", "cities.csv": "code,name,provinceCode\n1101,\"市辖区\",11\n",
-             "areas.csv": "code,name,cityCode,provinceCode\n110101,\"东城区\",1101,11\n"}
+    files = {
+        "provinces.csv": 'code,name\n11,"北京市"\n',
+        "cities.csv": 'code,name,provinceCode\n1101,"市辖区",11\n',
+        "areas.csv": 'code,name,cityCode,provinceCode\n110101,"东城区",1101,11\n',
+    }
     import_regions(write(tmp_path, files))
     assert Region.objects.get(code="110101000000").full_name == "北京市东城区"
 
 
 BAD_VILLAGES = (
     "code,name,streetCode,provinceCode,cityCode,areaCode\n"
-    "440106001001,\"岳洲社区居委会\",440106001,44,4401,440106\n"
-    "44010600100,\"少一位\",440106001,44,4401,440106\n"        # line 3: 11 digits
-    "440106001003,\"\",440106001,44,4401,440106\n"              # line 4: empty name
-    "440106999001,\"无上级\",440106999,44,4401,440106\n"       # line 5: unknown parent
-    "440104001001,\"错挂\",440106001,44,4401,440106\n"         # line 6: outside its parent
-    "440106001001,\"岳洲社区\",440106001,44,4401,440106\n"     # line 7: duplicate code, other name
+    '440106001001,"岳洲社区居委会",440106001,44,4401,440106\n'
+    '44010600100,"少一位",440106001,44,4401,440106\n'  # line 3: 11 digits
+    '440106001003,"",440106001,44,4401,440106\n'  # line 4: empty name
+    '440106999001,"无上级",440106999,44,4401,440106\n'  # line 5: unknown parent
+    '440104001001,"错挂",440106001,44,4401,440106\n'  # line 6: outside its parent
+    '440106001001,"岳洲社区",440106001,44,4401,440106\n'  # line 7: duplicate code, other name
 )
 
 
@@ -102,17 +105,21 @@ def test_partial_import_uses_parents_already_in_the_database(tmp_path):
     other = tmp_path / "more"
     other.mkdir()
     (other / "villages.csv").write_text(
-        "code,name,streetCode,provinceCode,cityCode,areaCode\n440106001009,\"新社区\",440106001,44,4401,440106\n",
-        encoding="utf-8")
+        'code,name,streetCode,provinceCode,cityCode,areaCode\n440106001009,"新社区",440106001,44,4401,440106\n',
+        encoding="utf-8",
+    )
     report = import_regions(other)
     assert report.created == 1 and not report.errors
     assert Region.objects.get(code="440106001009").full_name.startswith("广东省广州市天河区五山街道")
 
 
 def test_city_without_counties_is_merged(tmp_path):
-    files = {"provinces.csv": "code,name\n44,\"广东省\"\n", "cities.csv": "code,name,provinceCode\n4419,\"东莞市\",44\n",
-             "areas.csv": "code,name,cityCode,provinceCode\n441900,\"东莞市\",4419,44\n",
-             "streets.csv": "code,name,areaCode,provinceCode,cityCode\n441900003,\"东城街道\",441900,44,4419\n"}
+    files = {
+        "provinces.csv": 'code,name\n44,"广东省"\n',
+        "cities.csv": 'code,name,provinceCode\n4419,"东莞市",44\n',
+        "areas.csv": 'code,name,cityCode,provinceCode\n441900,"东莞市",4419,44\n',
+        "streets.csv": 'code,name,areaCode,provinceCode,cityCode\n441900003,"东城街道",441900,44,4419\n',
+    }
     report = import_regions(write(tmp_path, files))
     assert report.merged == 1 and not report.errors
     town = Region.objects.get(code="441900003000")

@@ -42,7 +42,7 @@ def test_spring_festival_2026(cal):
 
 def test_between_is_the_inverse_of_add(cal):
     start = D(2026, 9, 25)
-    for n in range(0, 40):
+    for n in range(40):
         due = cal.add(start, n).date
         assert cal.between(start, due).days == n
 

@@ -72,11 +72,15 @@ def test_import_publishes_a_year_and_is_idempotent(system, django_capture_on_com
 
 def test_reimport_with_a_changed_schedule_updates_and_removes(system):
     _import(system)
-    changed = {**SCHEDULE_2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": True},
-                                         {"name": "春节", "date": "2027-02-07", "isOffDay": True}]}
+    changed = {
+        **SCHEDULE_2027,
+        "days": [
+            {"name": "元旦", "date": "2027-01-01", "isOffDay": True},
+            {"name": "春节", "date": "2027-02-07", "isOffDay": True},
+        ],
+    }
     stats = _import(system, changed)
-    assert stats == {"created": 0, "updated": 1, "deleted": 1, "unchanged": 1, "years_published": 0,
-                     "years_skipped": 0}
+    assert stats == {"created": 0, "updated": 1, "deleted": 1, "unchanged": 1, "years_published": 0, "years_skipped": 0}
     assert not CalendarDay.objects.filter(date=D(2027, 1, 4)).exists()
 
 
@@ -111,8 +115,9 @@ def test_schedule_with_dates_of_another_year_is_refused(system):
 
 
 def test_regional_holiday_applies_only_inside_the_region(system):
-    services.calendar_day_set(actor=system, date=D(2026, 4, 20), is_workday=False, name="三月三",
-                              region_code="450000000000")
+    services.calendar_day_set(
+        actor=system, date=D(2026, 4, 20), is_workday=False, name="三月三", region_code="450000000000"
+    )
     assert not get_calendar("450100000000").is_workday(D(2026, 4, 20))
     assert get_calendar("440100000000").is_workday(D(2026, 4, 20))
     assert get_calendar().is_workday(D(2026, 4, 20))

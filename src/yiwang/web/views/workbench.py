@@ -50,9 +50,11 @@ def person_new(request):
 
 
 @staff_required
+@require_http_methods(["GET", "POST"])
 def person_lookup(request):
+    """POST only for the number: an ID number never goes into a URL (logs, history, referrers)."""
     context = {}
-    number = request.GET.get("id_number", "")
+    number = request.POST.get("id_number", "") if request.method == "POST" else ""
     if number:
         try:
             context["person"] = services.person_find_by_id_number(actor=request.user, id_number=number)
