@@ -146,3 +146,13 @@ def test_superuser_is_not_limited(world):
     _, d = world
     root = StaffFactory(is_superuser=True)
     assert policy.allows(root, "directory.department.manage", d["ft"])
+
+
+def test_null_for_a_required_field_is_a_clear_error(world):
+    from yiwang.core.errors import ValidationFailed
+
+    _, d = world
+    supervisor = staff(Role.SUPERVISOR, d["th"])
+    with pytest.raises(ValidationFailed) as exc:
+        services.department_update(actor=supervisor, department_id=d["th"].pk, holds_items=None)
+    assert exc.value.code == "field_required"

@@ -112,6 +112,9 @@ def department_update(*, actor: Any, department_id: int, **changes: Any) -> Depa
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationFailed("不能修改这些字段。", code="field_not_editable", details={"fields": sorted(unknown)})
+    blank = sorted(k for k, v in changes.items() if v is None and k != "credit_code")
+    if blank:
+        raise ValidationFailed("这些字段不能为空。", code="field_required", details={"fields": blank})
     before = {}
     if "name" in changes:
         changes["name"] = _clean_text(changes["name"], "部门名称", max_length=200)
