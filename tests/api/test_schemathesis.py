@@ -1,7 +1,8 @@
 """Property-based run of every API operation (schemathesis): no 5xx, responses match the schema.
 
-Deterministic by default (the same examples each run); `YIWANG_FUZZ=1 YIWANG_FUZZ_EXAMPLES=500 make test
-PYTEST_ARGS=tests/api/test_schemathesis.py` explores new ones. Runs as a staff supervisor with a bearer token so authenticated operations are exercised too.
+Deterministic by default (the same examples each run); with YIWANG_FUZZ=1 and YIWANG_FUZZ_EXAMPLES=500
+`make test PYTEST_ARGS=tests/api/test_schemathesis.py` explores new ones. Runs as a staff supervisor with a
+bearer token so authenticated operations are exercised too.
 """
 
 import os
