@@ -108,3 +108,174 @@ def write_result(name: str, data: dict[str, Any]) -> Path:
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"→ {path.relative_to(ROOT)}")
     return path
+
+
+# --- HTTP benchmarks -------------------------------------------------------------------------------
+
+import contextlib  # noqa: E402
+import http.client  # noqa: E402
+import socket  # noqa: E402
+import threading  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+
+YIWANG = str(Path(sys.executable).with_name("yiwang"))
+PG_URL = os.environ.get("YIWANG_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+
+
+@contextlib.contextmanager
+def fresh_postgres(name: str) -> Iterator[str]:
+    """Create an empty PostgreSQL database for a benchmark and drop it afterwards; yields its URL."""
+    admin = f"{PG_URL}/postgres"
+    subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
+    subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
+    try:
+        yield f"{PG_URL}/{name}"
+    finally:
+        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False)
+
+
+def bench_env(var_dir: str, database_url: str | None = None, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "YIWANG_VAR_DIR": var_dir, "YIWANG_HTTPS": "0", "YIWANG_LOG_LEVEL": "WARNING", **extra}
+    env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def yiwang(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run([YIWANG, *args], env=env, capture_output=True, text=True, check=check, cwd=ROOT)
+
+
+@contextlib.contextmanager
+def serve(env: dict[str, str], *, port: int, workers: int = 2, threads: int = 8) -> Iterator[dict[str, Any]]:
+    """Run `yiwang serve` (granian) in the background until the block ends; yields {"port", "pid"}."""
+    proc = subprocess.Popen(
+        [YIWANG, "serve", "--port", str(port), "--workers", str(workers), "--threads", str(threads)],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("yiwang serve did not come up")
+        yield {"port": port, "pid": proc.pid}
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=20)
+
+
+def process_tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (granian workers), in MB."""
+    total = 0
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+        pids += [int(p) for p in out.split()]
+    for p in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS"):
+                    total += int(line.split()[1])
+    return round(total / 1024, 1)
+
+
+@dataclass
+class LoadResult:
+    ok: int = 0
+    errors: int = 0
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    elapsed: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        return {"requests": self.ok + self.errors, "ok": self.ok, "errors": self.errors,
+                "per_second": round(self.ok / self.elapsed, 1) if self.elapsed else 0.0,
+                "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+                "elapsed_s": round(self.elapsed, 2), **summarize_ms(self.latencies)}
+
+
+Request = tuple[str, str, bytes | None, dict[str, str]]  # method, path, body, headers
+
+
+def http_load(
+    port: int,
+    make_request: Callable[[int, int], Request],
+    *,
+    concurrency: int = 16,
+    duration: float = 20.0,
+    warmup: float = 2.0,
+    ok_statuses: tuple[int, ...] = (200, 201, 202),
+) -> LoadResult:
+    """Closed-loop load: ``concurrency`` keep-alive clients send requests for ``duration`` seconds.
+
+    ``make_request(worker, i)`` returns (method, path, body, headers) for the i-th request of a worker.
+    Latencies and counts are recorded after ``warmup``.
+    """
+    result = LoadResult()
+    lock = threading.Lock()
+    start = time.perf_counter()
+    measure_from = start + warmup
+    stop_at = measure_from + duration
+
+    def worker(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        i = 0
+        local_lat: list[float] = []
+        local_status: dict[int, int] = {}
+        ok = err = 0
+        while True:
+            now = time.perf_counter()
+            if now >= stop_at:
+                break
+            method, path, body, headers = make_request(n, i)
+            i += 1
+            t0 = time.perf_counter()
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                status = 599
+            t1 = time.perf_counter()
+            if t0 >= measure_from:
+                local_lat.append(t1 - t0)
+                local_status[status] = local_status.get(status, 0) + 1
+                if status in ok_statuses:
+                    ok += 1
+                else:
+                    err += 1
+        with lock:
+            result.latencies += local_lat
+            result.ok += ok
+            result.errors += err
+            for k, v in local_status.items():
+                result.statuses[k] = result.statuses.get(k, 0) + v
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    result.elapsed = duration
+    return result
+
+
+def free_port(preferred: int) -> int:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", preferred))
+            return preferred
+        except OSError:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
