@@ -1,0 +1,1 @@
+"""Cases (办件): applications, acceptance, review, deadlines, notices, delivery, supervision."""
