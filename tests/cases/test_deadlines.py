@@ -141,4 +141,6 @@ def test_properties(cal, start, promised, extra, ext, p0, plen):
     assert d.promised_due >= plain.promised_due
     assert dl.elapsed(cal, c, until=d.promised_due) == promised + ext
     after = cal.next_workday(d.promised_due).date
+    while pause.start <= after < pause.end:  # a stopped day does not count against the applicant
+        after = cal.next_workday(after).date
     assert dl.level(cal, c, today=after) is Level.RED
