@@ -289,3 +289,44 @@ FORM_FIELD_TYPES = {
     "phone": "手机号",
     "email": "电子邮箱",
 }
+
+# 电子证照类型 that can replace a paper material (免证办), with the words that name them in material lists.
+LICENCE_TYPES: dict[str, str] = {
+    "resident_id": "居民身份证",
+    "household_register": "居民户口簿",
+    "business_licence": "营业执照",
+    "marriage_certificate": "结婚证",
+    "birth_certificate": "出生医学证明",
+    "social_security_card": "社会保障卡",
+    "driving_licence": "机动车驾驶证",
+    "vehicle_licence": "机动车行驶证",
+    "property_certificate": "不动产权证书",
+    "food_licence": "食品经营许可证",
+    "retirement_certificate": "退休证",
+    "death_certificate": "死亡医学证明",
+    "degree_certificate": "学历学位证书",
+}
+LICENCE_WORDS: list[tuple[str, str]] = [
+    ("身份证", "resident_id"),
+    ("户口簿", "household_register"),
+    ("户口本", "household_register"),
+    ("营业执照", "business_licence"),
+    ("结婚证", "marriage_certificate"),
+    ("出生医学证明", "birth_certificate"),
+    ("社会保障卡", "social_security_card"),
+    ("社保卡", "social_security_card"),
+    ("驾驶证", "driving_licence"),
+    ("行驶证", "vehicle_licence"),
+    ("不动产权证", "property_certificate"),
+    ("食品经营许可证", "food_licence"),
+    ("退休证", "retirement_certificate"),
+    ("死亡医学证明", "death_certificate"),
+]
+
+
+def licence_type_for(material_name: str) -> str:
+    """The licence type a material's name refers to ("" when none)."""
+    for word, code in LICENCE_WORDS:
+        if word in material_name:
+            return code
+    return ""

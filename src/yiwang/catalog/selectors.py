@@ -257,3 +257,51 @@ def bundle_index_document(bundle: Bundle) -> dict[str, Any]:
 def iter_bundle_index_documents() -> Iterator[dict[str, Any]]:
     for bundle in published_bundles():
         yield bundle_index_document(bundle)
+
+
+# --- quality report (事项质量报告) ------------------------------------------------------------------------
+def quality_report(
+    *, region_prefix: str | None = None, department_id: int | None = None, user: Any = None
+) -> list[dict[str, Any]]:
+    """Per department: how many items, how many fail the quality rules, and each violation.
+
+    Checks the element set that is (or would be) published: the draft of every item not cancelled.
+    """
+    from . import quality
+
+    qs = ServiceItem.objects.exclude(state=ServiceItem.State.CANCELLED).select_related("department", "region")
+    if user is not None:
+        from yiwang.core.permissions import policy
+
+        qs = policy.filter(user, "catalog.item.manage", qs)
+    if region_prefix:
+        qs = qs.filter(region__code__startswith=region_prefix)
+    if department_id:
+        qs = qs.filter(department_id=department_id)
+    by_dept: dict[int, dict[str, Any]] = {}
+    for item in qs.order_by("department__region_id", "department__name", "code").iterator(chunk_size=500):
+        entry = by_dept.setdefault(
+            item.department_id,
+            {
+                "department_id": item.department_id,
+                "department": item.department.name,
+                "region": item.region.full_name or item.region.name,
+                "items": 0,
+                "failing": 0,
+                "by_rule": {},
+                "problems": [],
+            },
+        )
+        entry["items"] += 1
+        try:
+            violations = quality.check(ItemElements.model_validate(item.draft))
+        except Exception as exc:  # a draft that no longer parses is itself a problem
+            violations = [quality.Violation("elements_invalid", "", str(exc)[:200])]
+        if violations:
+            entry["failing"] += 1
+            for v in violations:
+                entry["by_rule"][v.rule] = entry["by_rule"].get(v.rule, 0) + 1
+            entry["problems"].append(
+                {"code": item.code, "name": item.name, "violations": [v.as_dict() for v in violations]}
+            )
+    return list(by_dept.values())
