@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, me, portal, workbench
+from .views import auth, catalog, me, portal, workbench
 
 app_name = "web"
 
@@ -11,6 +11,14 @@ urlpatterns = [
     path("regions/<str:code>/", portal.region_detail, name="region"),
     path("departments/<int:pk>/", portal.department_detail, name="department"),
     path("halls/<int:pk>/", portal.hall_detail, name="hall"),
+    path("items/", catalog.items, name="items"),
+    path("items/<str:code>/", catalog.item_guide, name="item"),
+    path("items/<str:code>/v<int:number>/", catalog.item_guide, name="item_version"),
+    path("items/<str:code>/apply/", catalog.item_apply, name="item_apply"),
+    path("items/<str:code>/blank-form.pdf", catalog.item_blank_form, name="item_blank_form"),
+    path("items/<str:code>/result-sample.pdf", catalog.item_result_sample, name="item_result_sample"),
+    path("bundles/", catalog.bundles, name="bundles"),
+    path("bundles/<slug:code>/", catalog.bundle_detail, name="bundle"),
     path("login/", auth.login_view, name="login"),
     path("login/totp/", auth.login_totp, name="login_totp"),
     path("login/phone/", auth.login_phone, name="login_phone"),
