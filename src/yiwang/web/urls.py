@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, catalog, me, portal, workbench
+from .views import auth, catalog, catalog_workbench, me, portal, workbench
 
 app_name = "web"
 
@@ -35,4 +35,12 @@ urlpatterns = [
     path("workbench/persons/lookup/", workbench.person_lookup, name="workbench_person_lookup"),
     path("workbench/totp/", workbench.totp, name="workbench_totp"),
     path("workbench/audit/", workbench.audit_list, name="workbench_audit"),
+    path("workbench/catalog/", catalog_workbench.items, name="workbench_catalog"),
+    path("workbench/catalog/new/", catalog_workbench.item_new, name="workbench_catalog_new"),
+    path("workbench/catalog/report/", catalog_workbench.report, name="workbench_catalog_report"),
+    path("workbench/catalog/<str:code>/", catalog_workbench.item_edit, name="workbench_catalog_edit"),
+    path("workbench/catalog/<str:code>/preview/", catalog_workbench.item_preview, name="workbench_catalog_preview"),
+    path("workbench/catalog/<str:code>/publish/", catalog_workbench.item_publish, name="workbench_catalog_publish"),
+    path("workbench/catalog/<str:code>/diff/", catalog_workbench.item_diff, name="workbench_catalog_diff"),
+    path("workbench/catalog/<str:code>/<str:action>/", catalog_workbench.item_state, name="workbench_catalog_state"),
 ]
