@@ -19,8 +19,8 @@ from pydantic import Field
 from yiwang.core.api import PageQuery, page, with_errors
 from yiwang.core.errors import ValidationFailed
 
+from . import clock, documents, selectors, services, uploads
 from . import deadlines as dl
-from . import documents, selectors, services, uploads
 from .models import Case, CaseDocument, CaseMaterial
 from .selectors import QUEUE_KEYS
 
@@ -187,7 +187,7 @@ class CaseQueueOut(Schema):
 
 def _level(case: Case) -> int:
     if case.state == "in_process" and case.promised_due and case.yellow_on:
-        return int(dl.level_on(selectors.today(), promised_due=case.promised_due, yellow_on=case.yellow_on))
+        return int(dl.level_on(clock.today(), promised_due=case.promised_due, yellow_on=case.yellow_on))
     return case.warning_level
 
 

@@ -7,20 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
 
 from yiwang.accounts.models import StaffMembership, User
 from yiwang.accounts.roles import Role
 from yiwang.core.errors import NotFound
 from yiwang.core.permissions import policy
 
-from . import rules
+from . import clock, rules
 from .models import Case, CaseDocument, CaseEvent, Message
 from .states import ACTORS, Action, Party, State, actions_from
-
-
-def today() -> dt.date:
-    return timezone.localdate()
 
 
 def visible_cases(*, user: Any) -> QuerySet[Case]:
@@ -74,7 +69,7 @@ QUEUE_KEYS = [q.key for q in QUEUES]
 
 def queue_filter(key: str, *, on: dt.date | None = None) -> Q:
     """The rows of one queue. 即将超期/已超期 compare stored dates with today (indexed, no per-row work)."""
-    on = on or today()
+    on = on or clock.today()
     match key:
         case "pretrial":
             return Q(state=State.SUBMITTED)
