@@ -110,25 +110,17 @@ def gap_fulfilled(states: list[str]) -> bool:
     return bool(states) and all(s == "accepted" for s in states)
 
 
-# Case states (cases.states.State values) before the decision, in which a consequence can still act.
-_BEFORE_DECISION = {"in_process", "review_supplement", "special"}
-
-
 def gap_consequence(consequence: str, case_state: str) -> str:
     """What an overdue 容缺 commitment does to the case.
 
-    ``suspend`` → ``return`` (退回补正: the clock stops until the material arrives; ``flag`` when the case
-    already waits for the applicant); ``revoke`` → ``reject`` (不予许可, the acceptance made on the
-    commitment is undone). After the decision nothing automatic happens (``flag``): a decision cannot be
-    made while 容缺 materials are outstanding, so this only concerns cases decided otherwise.
+    Under review (``in_process``): ``suspend`` → ``return`` (退回补正: the clock stops until the material
+    arrives), ``revoke`` → ``reject`` (不予许可: the acceptance made on the commitment is undone). While
+    the clock is already stopped (补正, 特别程序) or after the decision the case is only flagged and the
+    handler warned (``flag``): a decision cannot approve while 容缺 materials are outstanding.
     """
-    if case_state not in _BEFORE_DECISION:
+    if case_state != "in_process":
         return "flag"
-    if consequence == "revoke":
-        return "reject"
-    if case_state == "in_process":
-        return "return"
-    return "flag"
+    return "reject" if consequence == "revoke" else "return"
 
 
 def warn_gap(today: dt.date, *, due: dt.date, warn_days_before: int, warned_on: dt.date | None) -> bool:

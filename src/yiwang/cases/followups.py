@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from . import agents  # noqa: F401
+from . import agents, bundles, delivery, gaps, policies, supervision  # noqa: F401
