@@ -60,7 +60,7 @@ events.labels(
 )
 
 GAP_TEXT = (
-    "本人（单位）申请办理「{item}」，以下材料暂缺，申请容缺受理。本人（单位）郑重承诺：在{due}前补齐上述材料，"
+    "本人（单位）申请办理「{item}」，{materials}暂缺，申请容缺受理。本人（单位）郑重承诺：在{due}前补齐上述材料，"
     "并对所提交材料的真实性负责。逾期未补齐的，同意行政机关{consequence}，并依法记入信用记录。"
 )
 PLEDGE_TEXT = (
@@ -190,7 +190,12 @@ def gap_pledge_sign(*, actor: Any, case_id: int, signer_name: str) -> Commitment
         case=case,
         kind=Commitment.Kind.GAP,
         items=[{"index": m.index, "name": m.name, "state": "deferred"} for m in gaps],
-        text=GAP_TEXT.format(item=case.item_name, due="受理时确定的期限", consequence="依承诺处理"),
+        text=GAP_TEXT.format(
+            item=case.item_name,
+            materials="、".join(m.name for m in gaps),
+            due="受理时确定的期限",
+            consequence="依承诺处理",
+        ),
         signer_name=signer,
         signed_by=actor,
         signed_via="online",
@@ -249,7 +254,12 @@ def case_accept_with_gaps(
         raise ValidationFailed("请申请人签署容缺受理信用承诺书。", code="signature_required")
     signed.items = [{"index": m.index, "name": m.name, "state": "deferred"} for m in gaps]
     signed.due_date, signed.consequence = due, consequence
-    signed.text = GAP_TEXT.format(item=case.item_name, due=_date_text(due), consequence=CONSEQUENCE_TEXT[consequence])
+    signed.text = GAP_TEXT.format(
+        item=case.item_name,
+        materials="、".join(m.name for m in gaps),
+        due=_date_text(due),
+        consequence=CONSEQUENCE_TEXT[consequence],
+    )
     signed.status = Commitment.Status.PENDING
     signed.save()
     services.case_accept(actor=actor, case_id=case.pk, note=note or "容缺受理")
@@ -721,7 +731,9 @@ def gaps_sweep(*, actor: Any, on: dt.date | None = None) -> dict[str, int]:
 @action
 def _gap_warn(*, actor: Any, commitment_id: int, on: dt.date) -> None:
     commitment = lock(Commitment.objects.filter(pk=commitment_id))
-    if commitment.warned_on is not None or commitment.status != Commitment.Status.PENDING:
+    if commitment.status != Commitment.Status.PENDING or not fr.warn_gap(
+        on, due=commitment.due_date, warn_days_before=gap_warn_days(), warned_on=commitment.warned_on
+    ):
         return
     case = lock(
         Case.objects.select_related("item", "department", "applicant", "filed_by").filter(pk=commitment.case_id)
