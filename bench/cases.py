@@ -51,9 +51,12 @@ from yiwang.catalog.models import ServiceItem
 from yiwang.core import crypto
 from yiwang.core.ids import make_resident_id, mask_resident_id, make_credit_code
 from yiwang.demo.foundation import ENTERPRISE
-item = ServiceItem.objects.filter(
-    state="published", name__startswith="食品经营许可证核发", region__code__startswith="440106"
-).select_related("current_version").first()
+def required_of(version):
+    return [i for i, m in enumerate(version.data.materials) if m.necessity == "required" and m.format != "paper"]
+candidates = ServiceItem.objects.filter(
+    state="published", region__code__startswith="440106", current_version__is_online=True
+).select_related("current_version").order_by("code")
+item = next(i for i in candidates if len(required_of(i.current_version)) == 3)
 tokens = []
 for n in range(64):
     username = f"bench{n:03d}"
@@ -77,8 +80,8 @@ for f in version.data.form.fields:
     elif f.type == "date": form[f.name] = "2026-10-08"
     elif f.type == "checkbox": form[f.name] = True
     elif f.required: form[f.name] = "压测"
-required = [i for i, m in enumerate(version.data.materials) if m.necessity == "required" and m.format != "paper"]
-print(json.dumps({"tokens": tokens, "item": item.code, "form": form, "materials": required[:3]}))
+print(json.dumps({"tokens": tokens, "item": item.code, "name": item.name, "form": form,
+                  "materials": required_of(version)}))
 """
 
 
