@@ -284,6 +284,13 @@ def _clean_form(version: ServiceItemVersion, form_data: Any) -> dict[str, Any]:
     return form_data
 
 
+def _cache_materials(case: Case, rows: list[CaseMaterial]) -> None:
+    """Let ``case.materials.all()`` answer from ``rows`` for the rest of this action (no second read)."""
+    qs = CaseMaterial.objects.filter(case=case)
+    qs._result_cache, qs._prefetch_done = rows, True
+    case._prefetched_objects_cache = {"materials": qs}
+
+
 def _materials_for(case: Case, version: ServiceItemVersion) -> list[CaseMaterial]:
     return CaseMaterial.objects.bulk_create(
         [
@@ -350,7 +357,7 @@ def case_create_draft(
     )
     rows = _materials_for(case, version)
     if all(m.pk for m in rows):  # ids came back (PostgreSQL, SQLite ≥ 3.35): no need to read them again
-        case._prefetched_objects_cache = {"materials": rows}
+        _cache_materials(case, rows)
     _record(case, "create", actor=actor, before="", note="", public=True)
     return case
 
@@ -627,7 +634,7 @@ def case_apply(
     CaseMaterial.objects.filter(case=case, index__in=provided).update(status=CaseMaterial.Status.PROVIDED)
     for index in provided:
         materials[index].status = CaseMaterial.Status.PROVIDED
-    case._prefetched_objects_cache = {"materials": list(materials.values())}
+    _cache_materials(case, list(materials.values()))
     case = _submit(actor, case, sync=False)
     if claimed is not None:
         idempotency.complete(claimed, result_type="cases.case", result_id=case.pk)
