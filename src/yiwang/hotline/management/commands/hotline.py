@@ -117,6 +117,7 @@ class Command(BaseCommand):
         out.parent.mkdir(parents=True, exist_ok=True)
         with out.open("w", encoding="utf-8", newline="") as fh:
             writer = _csv_writer(fh, [*fields, "predicted_label", "confidence"])
+            writer.writeheader()
             for row, prediction in zip(rows, predictions, strict=True):
                 label, confidence = prediction[0]
                 writer.writerow({**row, "predicted_label": label, "confidence": f"{confidence:.4f}"})
