@@ -39,6 +39,10 @@ def search_text(question: str, keywords: str, answer: str) -> str:
     return f"{head} {head} {text.normalize(answer)[:2000]}"
 
 
+def _clean(value: str | None) -> str:
+    return (value or "").replace("\x00", "").strip()
+
+
 def _department(name: str, department_id: int | None) -> Department | None:
     if department_id:
         dept = Department.objects.filter(pk=department_id).first()
@@ -78,7 +82,10 @@ def entry_save(
     is_active: bool = True,
 ) -> KnowledgeEntry:
     """Create or update a knowledge entry (知识维护)."""
-    question, answer, keywords = (question or "").strip(), (answer or "").strip(), (keywords or "").strip()[:500]
+    question, answer, keywords = (_clean(v) for v in (question, answer, keywords))
+    keywords = keywords[:500]
+    department_name = _clean(department_name)[:200]
+    contact_phone = _clean(contact_phone)
     _check(question, answer, valid_from, valid_until)
     dept = _department(department_name, department_id)
     if entry_id is not None:

@@ -116,7 +116,7 @@ def _move(order: WorkOrder, event: Event) -> str:
 
 
 def _text(value: str, field: str, label: str, *, required: bool = True, max_length: int = 200) -> str:
-    value = (value or "").strip()
+    value = (value or "").replace("\x00", "").strip()
     if required and not value:
         raise ValidationFailed(f"请填写{label}。", code=f"{field}_required", details={"field": field})
     if len(value) > max_length:
@@ -146,6 +146,7 @@ def _choice(value: str, choices: type, field: str, label: str) -> str:
 
 
 def _category(code: str | None) -> Category | None:
+    code = (code or "").replace("\x00", "")
     if not code:
         return None
     category = Category.objects.filter(code=code, is_active=True).select_related("parent__parent").first()
@@ -194,10 +195,10 @@ def order_create(
     cause = _text(cause, "cause", "起因", required=False, max_length=MAX_CONTENT)
     address = _text(address, "address", "详细地点", required=False, max_length=300)
     caller_name = _text(caller_name, "caller_name", "来电人", required=False, max_length=100)
-    caller_phone = (caller_phone or "").strip()
+    caller_phone = (caller_phone or "").replace("\x00", "").strip()
     if caller_phone and not _PHONE.match(caller_phone):
         raise ValidationFailed("联系电话格式不正确。", code="invalid_phone", details={"field": "caller_phone"})
-    region = Region.objects.filter(code=region_code or "", is_active=True).first()
+    region = Region.objects.filter(code=(region_code or "").replace("\x00", ""), is_active=True).first()
     if region is None:
         raise ValidationFailed("请选择有效的发生地区划。", code="invalid_region", details={"field": "region_code"})
 

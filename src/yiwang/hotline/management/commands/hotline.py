@@ -55,6 +55,9 @@ class Command(BaseCommand):
         sub.add_parser("kb-stale", help="list knowledge entries past their validity, by department")
         p = sub.add_parser("categories-import", help="import a three-level category tree CSV")
         p.add_argument("path", type=Path)
+        p = sub.add_parser("open311-client", help="register an Open311 client and print its api_key (once)")
+        p.add_argument("name")
+        p.add_argument("--region", required=True, help="default region code of its requests")
         p = sub.add_parser("supervise-overdue", help="督办 every overdue order (as the system)")
         p.add_argument("--note", default="系统自动督办：工单已超期，请尽快办理。")
 
@@ -152,6 +155,14 @@ class Command(BaseCommand):
             next(reader, None)
             stats = services.categories_import(actor=SystemActor("cli:hotline categories-import"), rows=list(reader))
         self.stdout.write("分类导入：新增 {created}，共 {total}".format(**stats))
+
+    def do_open311_client(self, *, name: str, region: str, **_) -> None:
+        from yiwang.hotline import open311
+
+        client, key = open311.client_create(
+            actor=SystemActor("cli:hotline open311-client"), name=name, region_code=region
+        )
+        self.stdout.write(f"Open311 客户端 {client.name} 已登记；api_key（仅显示一次）：{key}")
 
     def do_supervise_overdue(self, *, note: str, **_) -> None:
         from django.utils import timezone
