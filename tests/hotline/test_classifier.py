@@ -171,7 +171,7 @@ def test_department_model_suggests_a_department_when_no_rule_matches(models_dir)
 def test_fast_path_equals_the_sparse_path():
     texts = [r[0] + r[1] for r in ROWS]
     model = TextClassifier().fit(texts, [r[2] for r in ROWS])
-    probes = ["小区路灯坏了  晚上很黑", "公司拖欠工資", "", "ABC 测试 test", "工地噪音"] + texts[:4]
+    probes = ["小区路灯坏了  晚上很黑", "公司拖欠工資", "", "ABC 测试 test", "工地噪音", *texts[:4]]
     fast = np.vstack([model._fast_scores(t) for t in probes])
     slow = model.model.decision_function(model.features(probes))
     assert np.allclose(fast, slow, atol=1e-6)
