@@ -14,6 +14,7 @@ from ninja.renderers import JSONRenderer
 
 from yiwang.accounts.api import router as accounts_router
 from yiwang.accounts.api_auth import AUTH
+from yiwang.catalog.api import router as catalog_router
 from yiwang.core.errors import DomainError
 from yiwang.core.routers import router as audit_router
 from yiwang.directory.api import router as directory_router
@@ -47,6 +48,7 @@ api.add_router("", accounts_router)
 api.add_router("", directory_router)
 api.add_router("/workdays", workdays_router)
 api.add_router("/audit", audit_router)
+api.add_router("/catalog", catalog_router)
 api.add_router("", search_router)
 
 

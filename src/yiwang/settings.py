@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "yiwang.workdays",
     "yiwang.directory",
     "yiwang.accounts",
+    "yiwang.catalog",
     "yiwang.search",
     "yiwang.web",
     "yiwang.demo",
