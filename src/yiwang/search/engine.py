@@ -169,7 +169,9 @@ class SearchEngine:
             for w in text.query_words(text.clean_query(word)):
                 if len(w) >= 2:
                     words[w] = max(words.get(w, 0.0), weight)
-        suggester = Suggester([*names, *((w, top * 2 + wt) for w, wt in extra)])
+        name_top = max((w for _, w in names), default=1.0)
+        typed = [(term, name_top + synonyms.weights.get(term, 0)) for term in synonyms.terms if len(term) >= 2]
+        suggester = Suggester([*names, *typed, *((w, name_top * 2 + 1000 + wt) for w, wt in extra)])
         return PinyinLexicon(words), suggester
 
     def warm(self) -> None:

@@ -114,6 +114,8 @@ def search(
     results = engine().search(
         q or "", region_code=region_code, filters=filters, limit=page_size, offset=(page - 1) * page_size, facets=facets
     )
+    for hit in results.hits:
+        decorate(hit.card)
     if results.total == 0 and results.cleaned and not results.corrected:
         results.corrected = engine().did_you_mean(results.cleaned)
     if log and results.cleaned and page == 1:
@@ -126,6 +128,26 @@ def search(
             took_ms=results.took_ms,
         )
     return Page(results=results, page=page, page_size=page_size)
+
+
+def decorate(card: dict) -> dict:
+    """Fill a card's links and direct actions from the URLs the portal has now (在线办理, 预约, 查看指南)."""
+    from . import documents, sources
+
+    kind, code = card.get("kind"), str(card.get("code", ""))
+    if kind == "item":
+        urls = sources.item_urls(code, online=bool(card.get("online")))
+        card["actions"] = [a.as_dict() for a in documents.item_actions(code=code, online=card.get("online"), urls=urls)]
+        card["url"] = urls.get("guide") or card.get("url", "")
+    elif kind == "bundle":
+        urls = sources.bundle_urls(code)
+        card["actions"] = [
+            {"kind": k, "label": label, "url": urls[k]}
+            for k, label in (("apply", "在线办理"), ("guide", "查看指南"))
+            if urls.get(k)
+        ]
+        card["url"] = urls.get("guide") or card.get("url", "")
+    return card
 
 
 def suggest(*, q: str, limit: int = 8) -> list[Suggestion]:

@@ -31,18 +31,39 @@ def _url(names: Iterable[str], *args: object) -> str:
     return ""
 
 
+def _template(names: tuple[str, ...]) -> str | None:
+    """A URL pattern with a placeholder, resolved once per process (reverse() is slow in a hot loop)."""
+    cached = _TEMPLATES.get(names)
+    if cached is None:
+        cached = _url(names, "CODE-PLACEHOLDER").replace("CODE-PLACEHOLDER", "{}")
+        _TEMPLATES[names] = cached
+    return cached or None
+
+
+_TEMPLATES: dict[tuple[str, ...], str] = {}
+ITEM_GUIDE = ("web:item", "web:item_detail", "web:catalog_item", "catalog:item")
+ITEM_APPLY = ("web:apply", "web:item_apply", "cases:apply")
+ITEM_BOOK = ("web:book", "web:item_book", "appointments:book")
+BUNDLE_GUIDE = ("web:bundle", "web:bundle_detail", "web:catalog_bundle", "catalog:bundle")
+BUNDLE_APPLY = ("web:bundle_apply", "cases:bundle_apply")
+
+
+def _fill(names: tuple[str, ...], code: str) -> str:
+    template = _template(names)
+    return template.format(code) if template else ""
+
+
 def item_urls(code: str, *, online: bool = True) -> dict[str, str]:
-    guide = _url(("web:item", "web:catalog_item", "catalog:item"), code)
-    apply = _url(("web:apply", "web:item_apply", "cases:apply"), code) if online else ""
-    book = _url(("web:book", "web:item_book", "appointments:book"), code)
-    return {"guide": guide, "apply": apply, "book": book}
+    """Guide page, online application and booking for an item — whichever the portal offers now."""
+    return {
+        "guide": _fill(ITEM_GUIDE, code) or f"/api/v1/catalog/items/{code}",
+        "apply": _fill(ITEM_APPLY, code) if online else "",
+        "book": _fill(ITEM_BOOK, code),
+    }
 
 
 def bundle_urls(code: str) -> dict[str, str]:
-    return {
-        "guide": _url(("web:bundle", "web:catalog_bundle", "catalog:bundle"), code),
-        "apply": _url(("web:bundle_apply", "cases:bundle_apply"), code),
-    }
+    return {"guide": _fill(BUNDLE_GUIDE, code) or f"/api/v1/catalog/bundles/{code}", "apply": _fill(BUNDLE_APPLY, code)}
 
 
 def popularity(kind: str) -> dict[str, float]:

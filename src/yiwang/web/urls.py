@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, me, portal, workbench
+from .views import auth, me, portal, search, workbench
 
 app_name = "web"
 
@@ -11,6 +11,10 @@ urlpatterns = [
     path("regions/<str:code>/", portal.region_detail, name="region"),
     path("departments/<int:pk>/", portal.department_detail, name="department"),
     path("halls/<int:pk>/", portal.hall_detail, name="hall"),
+    path("search/", search.results, name="search"),
+    path("search/suggest/", search.suggest, name="search_suggest"),
+    path("search/hot/", search.hot, name="search_hot"),
+    path("search/go/", search.go, name="search_go"),
     path("login/", auth.login_view, name="login"),
     path("login/totp/", auth.login_totp, name="login_totp"),
     path("login/phone/", auth.login_phone, name="login_phone"),
