@@ -32,6 +32,7 @@ from .synonyms import SynonymTable
 FIELD_BOOSTS = {"title": 4.0, "alias": 2.5, "dept": 0.8, "materials": 0.5, "faq": 0.5, "guide": 0.3}
 PINYIN_BOOST = 2.0
 SYNONYM_WEIGHT = 0.9
+INITIALS_WEIGHTS = (1.0, 0.4, 0.25)  # initials are ambiguous: the most typed reading leads clearly
 CORRECTION_WEIGHT = 1.0
 # Constant scores added for the user's region: an implementation that applies to the user (their county,
 # city or province), and one in the same city or county subtree.
@@ -221,10 +222,9 @@ class SearchEngine:
                         if kind == "initials":
                             alternatives = []
                             for rank, w in enumerate(chinese):
-                                alternatives.append((w, 1.0 - 0.15 * rank))
-                                alternatives.extend(
-                                    (alt, SYNONYM_WEIGHT * (1.0 - 0.15 * rank)) for alt in synonyms.expand(w)[1:]
-                                )
+                                weight = INITIALS_WEIGHTS[min(rank, len(INITIALS_WEIGHTS) - 1)]
+                                alternatives.append((w, weight))
+                                alternatives.extend((alt, SYNONYM_WEIGHT * weight) for alt in synonyms.expand(w)[1:])
                             concepts.append(Concept(source=word, alternatives=alternatives, pinyin=[word]))
                             rendering.append(chinese[0])
                         else:
@@ -248,6 +248,15 @@ class SearchEngine:
                         rendering.append(better)
                         changed = True
                         continue
+                if len(word) >= 3 and text.has_cjk(word) and word not in synonyms and not known(word):
+                    parts = [p for p in text.body_terms(word) if len(p) >= 2 and p != word and known(p)]
+                    if parts:  # 用电量 → 用电, 电量: the parts the index knows
+                        alternatives = [(word, 1.0)] + [(p, 0.8) for p in parts]
+                        concepts.append(
+                            Concept(source=word, alternatives=alternatives, pinyin=[text.pinyin_full(word)])
+                        )
+                        rendering.append(word)
+                        continue
                 add_word(word)
                 rendering.append(word)
         corrected = "".join(rendering) if changed else None
@@ -259,6 +268,10 @@ class SearchEngine:
             candidates = lexicon.by_initials(word)
             if candidates:
                 return "initials", candidates
+            if len(word) == 4:  # two words' initials run together: lhdj → 离婚 + 登记
+                joined = lexicon.segment_initials(word)
+                if joined:
+                    return "full", joined
         segmented = lexicon.segment(word)
         if segmented:
             return "full", segmented

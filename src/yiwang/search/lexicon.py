@@ -87,6 +87,17 @@ class PinyinLexicon:
             j = i
         return list(reversed(words))
 
+    def segment_initials(self, letters: str) -> list[str] | None:
+        """Initials of two known words run together (``lhdj`` → 离婚, 登记), each part at least two letters."""
+        best: tuple[float, list[str]] | None = None
+        for cut in range(2, len(letters) - 1):
+            left, right = self.initials.get(letters[:cut]), self.initials.get(letters[cut:])
+            if left and right:
+                weight = left[0][0] + right[0][0]
+                if best is None or weight > best[0]:
+                    best = (weight, [left[0][1], right[0][1]])
+        return best[1] if best else None
+
     def by_initials(self, letters: str, limit: int = 3) -> list[str]:
         return [word for _, word in self.initials.get(letters, [])[:limit]]
 
