@@ -64,7 +64,12 @@ class SearchDocument:
         return f"{self.kind}:{self.code}"
 
     def card(self) -> dict[str, Any]:
-        """What a result card shows (stored in the index beside the searchable fields)."""
+        """What a result card shows (stored in the index beside the searchable fields).
+
+        Items and bundles get their links and actions when shown (the portal's URLs may change);
+        other kinds keep the ones their source gave.
+        """
+        linked = self.kind not in ("item", "bundle")
         return {
             "kind": self.kind,
             "code": self.code,
@@ -76,9 +81,9 @@ class SearchDocument:
             "level": self.level,
             "online": self.online,
             "item_type": self.item_type,
-            "url": self.url,
+            "url": self.url if linked else "",
             "summary": self.summary,
-            "actions": [a.as_dict() for a in self.actions],
+            "actions": [a.as_dict() for a in self.actions] if linked else [],
         }
 
 

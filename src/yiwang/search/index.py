@@ -9,13 +9,15 @@ Layout under ``settings.SEARCH_INDEX_DIR`` (any directory given to :class:`Index
     pending.jsonl      so the rebuild replays them into the new generation before switching
 
 Only one process writes at a time (tantivy allows a single writer; the lock makes others wait). Web
-processes only read: they re-open the live generation and ``reload()`` at most once a second.
+processes only read: they re-open the live generation when CURRENT changes; commits by other processes reach
+them through the reader's on-commit reload, and this process's own writes at once (``refresh``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -72,26 +74,41 @@ def popularity_boost(popularity: float) -> float:
     return 2 ** (1 + 0.32 * norm) - 2
 
 
-def analyse(doc: SearchDocument) -> dict[str, object]:
-    """The field values of one document (everything normalised, Simplified, segmented)."""
-    title = text.normalize(doc.title)
-    short = text.normalize(doc.short_name)
-    aliases = [text.normalize(a) for a in doc.aliases]
+@functools.lru_cache(maxsize=200_000)
+def _names(title: str, short: str, aliases: tuple[str, ...]) -> tuple[str, str, str, str]:
+    """Title terms, alias terms, pinyin terms and the normalised title of one name set (names repeat a lot)."""
+    title = text.normalize(title)
     title_terms = text.index_terms(title)
     alias_terms: dict[str, None] = {}
-    for value in (short, *aliases):
+    for value in (text.normalize(short), *(text.normalize(a) for a in aliases)):
         if value and value not in ("无", title):
             alias_terms.update(dict.fromkeys(text.index_terms(value)))
-    materials = text.normalize(" ".join(doc.materials))
+    py = text.pinyin_terms([*title_terms, *alias_terms])
+    return " ".join(title_terms), " ".join(alias_terms), " ".join(py), title
+
+
+@functools.lru_cache(maxsize=100_000)
+def _body(value: str) -> str:
+    return " ".join(text.body_terms(text.normalize(value))) if value else ""
+
+
+@functools.lru_cache(maxsize=200_000)
+def _short(value: str) -> str:
+    return " ".join(text.index_terms(text.normalize(value))) if value else ""
+
+
+def analyse(doc: SearchDocument) -> dict[str, object]:
+    """The field values of one document (everything normalised, Simplified, segmented)."""
+    title, alias, py, exact = _names(doc.title, doc.short_name, tuple(doc.aliases))
     return {
-        "title": " ".join(title_terms),
-        "alias": " ".join(alias_terms),
-        "py": " ".join(text.pinyin_terms([*title_terms, *alias_terms])),
-        "materials": " ".join(text.body_terms(materials)),
-        "guide": " ".join(text.body_terms(text.normalize(doc.guide))),
-        "faq": " ".join(text.body_terms(text.normalize(doc.faq))),
-        "dept": " ".join(text.index_terms(text.normalize(doc.department))),
-        "title_exact": title,
+        "title": title,
+        "alias": alias,
+        "py": py,
+        "materials": _body(" ".join(doc.materials)),
+        "guide": _body(doc.guide),
+        "faq": _body(doc.faq),
+        "dept": _short(doc.department),
+        "title_exact": exact,
     }
 
 
@@ -131,6 +148,7 @@ class IndexStore:
         self._index: tantivy.Index | None = None
         self._generation: str | None = None
         self._checked = 0.0
+        self._stale = False
         self._mutex = threading.Lock()
 
     # --- generations ---------------------------------------------------------------------------------
@@ -191,14 +209,17 @@ class IndexStore:
             elif generation != self._generation or self._index is None:
                 self._index = tantivy.Index(SCHEMA, path=str(self.path / generation), reuse=True)
                 self._generation = generation
-            else:
+                self._stale = False
+            elif self._stale:  # this process wrote: see it now (others' commits arrive by the reader's watcher)
                 self._index.reload()
+                self._stale = False
             self._checked = now
             return self._index
 
     def refresh(self) -> None:
         """Forget the reload timer: the next :meth:`index` call sees the latest commit."""
         self._checked = 0.0
+        self._stale = True
 
     @property
     def generation(self) -> str | None:

@@ -52,7 +52,19 @@ def normalize(text: object, *, max_length: int | None = None) -> str:
     """Normalise any text for indexing or matching: NFKC, no control characters, lower case, Simplified."""
     if text is None:
         return ""
-    s = unicodedata.normalize("NFKC", str(text))
+    value = str(text)
+    if max_length is None and len(value) <= 2000:
+        return _normalize_cached(value)
+    return _normalize(value, max_length)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _normalize_cached(value: str) -> str:
+    return _normalize(value, None)
+
+
+def _normalize(value: str, max_length: int | None) -> str:
+    s = unicodedata.normalize("NFKC", value)
     # Control (Cc), format (Cf: zero-width, bidi), surrogate (Cs), private-use (Co) and unassigned (Cn).
     s = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in s)
     s = _SPACE.sub(" ", s).strip().lower()
