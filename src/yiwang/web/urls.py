@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, me, portal, search, workbench
+from .views import auth, catalog, catalog_workbench, me, portal, search, workbench
 
 app_name = "web"
 
@@ -15,6 +15,14 @@ urlpatterns = [
     path("search/suggest/", search.suggest, name="search_suggest"),
     path("search/hot/", search.hot, name="search_hot"),
     path("search/go/", search.go, name="search_go"),
+    path("items/", catalog.items, name="items"),
+    path("items/<str:code>/", catalog.item_guide, name="item"),
+    path("items/<str:code>/v<int:number>/", catalog.item_guide, name="item_version"),
+    path("items/<str:code>/apply/", catalog.item_apply, name="item_apply"),
+    path("items/<str:code>/blank-form.pdf", catalog.item_blank_form, name="item_blank_form"),
+    path("items/<str:code>/result-sample.pdf", catalog.item_result_sample, name="item_result_sample"),
+    path("bundles/", catalog.bundles, name="bundles"),
+    path("bundles/<slug:code>/", catalog.bundle_detail, name="bundle"),
     path("login/", auth.login_view, name="login"),
     path("login/totp/", auth.login_totp, name="login_totp"),
     path("login/phone/", auth.login_phone, name="login_phone"),
@@ -31,4 +39,12 @@ urlpatterns = [
     path("workbench/persons/lookup/", workbench.person_lookup, name="workbench_person_lookup"),
     path("workbench/totp/", workbench.totp, name="workbench_totp"),
     path("workbench/audit/", workbench.audit_list, name="workbench_audit"),
+    path("workbench/catalog/", catalog_workbench.items, name="workbench_catalog"),
+    path("workbench/catalog/new/", catalog_workbench.item_new, name="workbench_catalog_new"),
+    path("workbench/catalog/report/", catalog_workbench.report, name="workbench_catalog_report"),
+    path("workbench/catalog/<str:code>/", catalog_workbench.item_edit, name="workbench_catalog_edit"),
+    path("workbench/catalog/<str:code>/preview/", catalog_workbench.item_preview, name="workbench_catalog_preview"),
+    path("workbench/catalog/<str:code>/publish/", catalog_workbench.item_publish, name="workbench_catalog_publish"),
+    path("workbench/catalog/<str:code>/diff/", catalog_workbench.item_diff, name="workbench_catalog_diff"),
+    path("workbench/catalog/<str:code>/<str:action>/", catalog_workbench.item_state, name="workbench_catalog_state"),
 ]
