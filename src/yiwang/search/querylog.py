@@ -109,4 +109,14 @@ def clear() -> None:
         _buffer.clear()
 
 
-atexit.register(lambda: flush() if _buffer else None)
+def _flush_at_exit() -> None:
+    if not _buffer:
+        return
+    try:
+        logging.disable(logging.CRITICAL)  # the database may be gone already (tests); never a traceback at exit
+        flush()
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+atexit.register(_flush_at_exit)
