@@ -241,3 +241,9 @@ def test_cli_rebuild_query_and_json(dept):
     assert data["hits"][0]["title"] == "食品经营许可证核发"
     for sub in (["suggest", "shi"], ["hot"], ["zero"], ["stats"]):
         call_command("search", *sub, stdout=StringIO())
+
+
+def test_query_log_keeps_no_control_characters():
+    selectors.search(q="护照\x00\x01")
+    assert querylog.flush() == 1
+    assert SearchLog.objects.get().raw == "护照  "

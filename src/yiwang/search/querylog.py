@@ -40,7 +40,8 @@ def record(*, query: str, raw: str, region_code: str | None, results: int, chann
     global _last_flush
     if not query:
         return
-    entry = Entry(query[:100], raw[:200], (region_code or "")[:12], results, channel[:16], took_ms, timezone.now())
+    raw = "".join(ch if ch.isprintable() else " " for ch in raw[:200])  # no NUL or control characters stored
+    entry = Entry(query[:100], raw, (region_code or "")[:12], results, channel[:16], took_ms, timezone.now())
     with _lock:
         _buffer.append(entry)
         due = len(_buffer) >= getattr(settings, "SEARCH_LOG_BATCH", 50) or (
