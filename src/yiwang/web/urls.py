@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, catalog, catalog_workbench, hotline, me, portal, workbench
+from .views import auth, catalog, catalog_workbench, hotline, me, portal, search, workbench
 
 app_name = "web"
 
@@ -11,6 +11,10 @@ urlpatterns = [
     path("regions/<str:code>/", portal.region_detail, name="region"),
     path("departments/<int:pk>/", portal.department_detail, name="department"),
     path("halls/<int:pk>/", portal.hall_detail, name="hall"),
+    path("search/", search.results, name="search"),
+    path("search/suggest/", search.suggest, name="search_suggest"),
+    path("search/hot/", search.hot, name="search_hot"),
+    path("search/go/", search.go, name="search_go"),
     path("items/", catalog.items, name="items"),
     path("items/<str:code>/", catalog.item_guide, name="item"),
     path("items/<str:code>/v<int:number>/", catalog.item_guide, name="item_version"),
