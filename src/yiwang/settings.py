@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "yiwang.catalog",
     "yiwang.hotline",
     "yiwang.search",
+    "yiwang.cases",
     "yiwang.web",
     "yiwang.demo",
 ]
@@ -250,3 +251,7 @@ HOTLINE_MODELS_DIR = Path(os.environ.get("YIWANG_HOTLINE_MODELS_DIR", VAR_DIR / 
 HOTLINE_DUPLICATE_DAYS = int(os.environ.get("YIWANG_HOTLINE_DUPLICATE_DAYS", "7"))
 # Open311 GeoReport v2: the jurisdiction this endpoint serves (jurisdiction_id may be omitted by clients).
 OPEN311_JURISDICTION = os.environ.get("YIWANG_OPEN311_JURISDICTION", "yiwang.local")
+# --- Cases ----------------------------------------------------------------------------------------
+CASE_UPLOAD_MAX_BYTES = int(os.environ.get("YIWANG_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+CASE_UPLOAD_KINDS = ("pdf", "jpeg", "png", "ofd")
+IDEMPOTENCY_TTL_HOURS = 24
