@@ -460,6 +460,11 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{args.rows:,} open cases on SQLite …", flush=True)
             results["million"]["sqlite"] = million(None, tmp, args.rows)
             print(json.dumps(results["million"]["sqlite"], ensure_ascii=False)[:1500], flush=True)
+    results["load_average_at_end"] = os.getloadavg()
+    results["note"] = (
+        "Measured on the shared 2-core development machine while other sessions ran tests and benchmarks "
+        "(see load_average_*); a quiet machine gives better numbers."
+    )
     write_result("cases", results)
 
 
