@@ -19,6 +19,8 @@ from yiwang.catalog.api import router as catalog_router
 from yiwang.core.errors import DomainError
 from yiwang.core.routers import router as audit_router
 from yiwang.directory.api import router as directory_router
+from yiwang.hotline.api import router as hotline_router
+from yiwang.search.api import router as search_router
 from yiwang.workdays.api import router as workdays_router
 
 log = logging.getLogger("yiwang.api")
@@ -49,6 +51,8 @@ api.add_router("", directory_router)
 api.add_router("/workdays", workdays_router)
 api.add_router("/audit", audit_router)
 api.add_router("/catalog", catalog_router)
+api.add_router("/hotline", hotline_router)
+api.add_router("", search_router)
 api.add_router("", cases_router)
 
 

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "yiwang.directory",
     "yiwang.accounts",
     "yiwang.catalog",
+    "yiwang.hotline",
+    "yiwang.search",
     "yiwang.cases",
     "yiwang.web",
     "yiwang.demo",
@@ -200,6 +202,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = VAR_DIR / "media"
 SEARCH_INDEX_DIR = Path(os.environ.get("YIWANG_SEARCH_INDEX_DIR", VAR_DIR / "search-index"))
+SEARCH_LOG_BATCH = int(os.environ.get("YIWANG_SEARCH_LOG_BATCH", "50"))  # query-log entries written together
+SEARCH_LOG_SECONDS = float(os.environ.get("YIWANG_SEARCH_LOG_SECONDS", "5"))
 PRIVATE_FILES_DIR = Path(os.environ.get("YIWANG_PRIVATE_FILES_DIR", VAR_DIR / "private"))
 
 # --- Background jobs (django-tasks API) ----------------------------------------------------------
@@ -238,6 +242,15 @@ LOGGING = {
 WARNING_YELLOW_WORKDAYS = 2
 WARNING_YELLOW_RATIO = 0.2
 
+# --- 12345 hotline ----------------------------------------------------------------------------------
+# Dispatch automatically when the suggestion's confidence reaches this (0–1); unset = the agent confirms.
+HOTLINE_AUTO_DISPATCH_CONFIDENCE = (
+    float(os.environ["YIWANG_HOTLINE_AUTO_DISPATCH"]) if os.environ.get("YIWANG_HOTLINE_AUTO_DISPATCH") else None
+)
+HOTLINE_MODELS_DIR = Path(os.environ.get("YIWANG_HOTLINE_MODELS_DIR", VAR_DIR / "hotline" / "models"))
+HOTLINE_DUPLICATE_DAYS = int(os.environ.get("YIWANG_HOTLINE_DUPLICATE_DAYS", "7"))
+# Open311 GeoReport v2: the jurisdiction this endpoint serves (jurisdiction_id may be omitted by clients).
+OPEN311_JURISDICTION = os.environ.get("YIWANG_OPEN311_JURISDICTION", "yiwang.local")
 # --- Cases ----------------------------------------------------------------------------------------
 CASE_UPLOAD_MAX_BYTES = int(os.environ.get("YIWANG_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 CASE_UPLOAD_KINDS = ("pdf", "jpeg", "png", "ofd")
