@@ -20,6 +20,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("yiwang.ratings.urls")),
     path("", include("yiwang.web.urls")),
 ]
 
