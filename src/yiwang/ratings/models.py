@@ -325,6 +325,21 @@ class LedgerEntry(models.Model):
         return f"台账 {self.rectification_id}"
 
 
+class RatedItem(models.Model):
+    """事项名称 — the names of the items seen in ratings, so reports can label item codes without joining
+    the catalog (kept up to date when invitations are created)."""
+
+    code = models.CharField("事项编码", max_length=64, primary_key=True)
+    name = models.CharField("事项名称", max_length=200)
+
+    class Meta:
+        verbose_name = "评价事项"
+        verbose_name_plural = "评价事项"
+
+    def __str__(self) -> str:
+        return self.name
+
+
 # --- rollups ---------------------------------------------------------------------------------------
 # Dimension columns are plain values (0 / "" = none) so the unique keys work on every database and the
 # upsert is one statement; ``grain`` is "d" (period = the day) or "m" (period = the first of the month).

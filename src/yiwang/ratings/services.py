@@ -27,6 +27,7 @@ from . import deadlines as dl
 from .models import (
     EvaluatorDevice,
     LedgerEntry,
+    RatedItem,
     Rating,
     RatingInvitation,
     Rectification,
@@ -174,6 +175,8 @@ def _invite(
     invitation.token = tokens.make(invitation.pk, invitation.nonce)
     if purpose is scale.Kind.FIRST:
         rollups.bump_service(target, target.served_at)
+        if target.item_code and target.item_name:
+            RatedItem.objects.update_or_create(code=target.item_code, defaults={"name": target.item_name[:200]})
         if target.phone and config.SMS_INVITATIONS:
             phone, link = target.phone, public_url(rating_path(invitation.token))
             text = f"【一网通办】您办理的“{target.item_name or target.label}”已办结，请对本次服务评价：{link}"
