@@ -27,18 +27,20 @@ def bars(
     items: Sequence[tuple[str, float, str]], *, title: str, width: int = 560, value_suffix: str = ""
 ) -> SafeString:
     """Horizontal bars: (label, value, colour)."""
-    row, label_w = 28, 150
+    row = 36
+    label_w = min(280, max(70, 19 * max((len(label) for label, _, _ in items), default=4) + 12))
+    width = max(width, label_w + 280)
     height = max(row * len(items) + 10, 40)
     top = max((v for _, v, _ in items), default=0) or 1
     body = []
     for i, (label, value, colour) in enumerate(items):
         y = 5 + i * row
-        w = (width - label_w - 70) * (value / top)
+        w = (width - label_w - 50) * (value / top)
         body.append(
-            f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" font-size="13" fill="{INK}">{escape(label)}</text>'
+            f'<text x="{label_w - 8}" y="{y + 24}" text-anchor="end" font-size="19" fill="{INK}">{escape(label)}</text>'
             f'<rect x="{label_w}" y="{y + 4}" width="{max(w, 0):.1f}" height="{row - 10}" '
             f'fill="{escape(colour or ACCENT)}"/>'
-            f'<text x="{label_w + max(w, 0) + 6:.1f}" y="{y + 18}" font-size="13" fill="{INK}">'
+            f'<text x="{label_w + max(w, 0) + 6:.1f}" y="{y + 24}" font-size="19" fill="{INK}">'
             f"{escape(_fmt(value))}{escape(value_suffix)}</text>"
         )
     return _svg(width, height, title, body)
@@ -48,14 +50,14 @@ def line(
     points: Sequence[tuple[str, float | None]],
     *,
     title: str,
-    width: int = 560,
-    height: int = 180,
+    width: int = 420,
+    height: int = 200,
     low: float = 0.0,
     high: float = 100.0,
     suffix: str = "%",
 ) -> SafeString:
     """A line over labelled points (None = no data, a gap)."""
-    left, right, top, bottom = 44, 12, 12, 30
+    left, right, top, bottom = 52, 16, 14, 34
     plot_w, plot_h = width - left - right, height - top - bottom
     span = (high - low) or 1
     body = []
@@ -63,7 +65,7 @@ def line(
         y = top + plot_h * (1 - frac)
         body.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="{INK}">'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="14" fill="{INK}">'
             f"{escape(_fmt(low + span * frac))}{escape(suffix)}</text>"
         )
     n = len(points)
@@ -71,9 +73,10 @@ def line(
     coords = []
     for i, (label, value) in enumerate(points):
         x = left + i * step
-        if n <= 13 or i % max(n // 12, 1) == 0:
+        if (n - 1 - i) % max(-(-n // 6), 1) == 0:
             body.append(
-                f'<text x="{x:.1f}" y="{height - 10}" text-anchor="middle" font-size="11" fill="{INK}">'
+                f'<text x="{x:.1f}" y="{height - 10}" text-anchor="{"end" if i == n - 1 else "middle"}" '
+                f'font-size="14" fill="{INK}">'
                 f"{escape(label)}</text>"
             )
         if value is None:
