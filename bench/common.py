@@ -152,7 +152,11 @@ def serve(env: dict[str, str], *, port: int, workers: int = 2, threads: int = 8)
     """Run `yiwang serve` (granian) in the background until the block ends; yields {"port", "pid"}."""
     proc = subprocess.Popen(
         [YIWANG, "serve", "--port", str(port), "--workers", str(workers), "--threads", str(threads)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         deadline = time.time() + 60
@@ -196,10 +200,15 @@ class LoadResult:
     elapsed: float = 0.0
 
     def summary(self) -> dict[str, Any]:
-        return {"requests": self.ok + self.errors, "ok": self.ok, "errors": self.errors,
-                "per_second": round(self.ok / self.elapsed, 1) if self.elapsed else 0.0,
-                "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
-                "elapsed_s": round(self.elapsed, 2), **summarize_ms(self.latencies)}
+        return {
+            "requests": self.ok + self.errors,
+            "ok": self.ok,
+            "errors": self.errors,
+            "per_second": round(self.ok / self.elapsed, 1) if self.elapsed else 0.0,
+            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+            "elapsed_s": round(self.elapsed, 2),
+            **summarize_ms(self.latencies),
+        }
 
 
 Request = tuple[str, str, bytes | None, dict[str, str]]  # method, path, body, headers

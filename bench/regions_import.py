@@ -37,9 +37,14 @@ def one(database_url: str | None, var_dir: str) -> dict:
     second, out2 = run(env, "regions", "import", folder, "--no-progress")
     created = int(re.search(r"新增 (\d+)", out1).group(1))
     unchanged = int(re.search(r"未变 (\d+)", out2).group(1))
-    return {"first_run_s": round(first, 1), "second_run_s": round(second, 1), "created": created,
-            "second_run_unchanged": unchanged, "rows_per_s": round(created / first),
-            "summary": out1.strip().splitlines()[-1]}
+    return {
+        "first_run_s": round(first, 1),
+        "second_run_s": round(second, 1),
+        "created": created,
+        "second_run_unchanged": unchanged,
+        "rows_per_s": round(created / first),
+        "summary": out1.strip().splitlines()[-1],
+    }
 
 
 def main() -> None:
@@ -57,8 +62,10 @@ def main() -> None:
     finally:
         subprocess.run(["psql", PG + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
     for db, r in results.items():
-        print(f"{db:10s} first import {r['first_run_s']:6.1f} s ({r['rows_per_s']} rows/s), "
-              f"second run {r['second_run_s']:5.1f} s, {r['second_run_unchanged']} unchanged")
+        print(
+            f"{db:10s} first import {r['first_run_s']:6.1f} s ({r['rows_per_s']} rows/s), "
+            f"second run {r['second_run_s']:5.1f} s, {r['second_run_unchanged']} unchanged"
+        )
     write_result("regions_import", {"rows": results["sqlite"]["created"], "results": results})
 
 

@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "yiwang.workdays",
     "yiwang.directory",
     "yiwang.accounts",
+    "yiwang.catalog",
+    "yiwang.cases",
     "yiwang.ratings",
     "yiwang.web",
     "yiwang.demo",
@@ -236,6 +238,11 @@ LOGGING = {
 # Yellow warning when this many working days or this share of the limit remain (whichever first).
 WARNING_YELLOW_WORKDAYS = 2
 WARNING_YELLOW_RATIO = 0.2
+
+# --- Cases ----------------------------------------------------------------------------------------
+CASE_UPLOAD_MAX_BYTES = int(os.environ.get("YIWANG_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+CASE_UPLOAD_KINDS = ("pdf", "jpeg", "png", "ofd")
+IDEMPOTENCY_TTL_HOURS = 24
 
 # --- 好差评 (ratings) ---------------------------------------------------------------------------------
 # Defaults and meaning in yiwang.ratings.conf.DEFAULTS; each can be set by environment variable.

@@ -31,8 +31,9 @@ def test_link_identity_finds_the_existing_person():
 
 def test_link_identity_creates_a_verified_person():
     number = resident_id()
-    user = oidc.link_identity(oidc.ExternalIdentity(subject="s2", name="李四", id_number=number,
-                                                    phone="13600136000", level=4))
+    user = oidc.link_identity(
+        oidc.ExternalIdentity(subject="s2", name="李四", id_number=number, phone="13600136000", level=4)
+    )
     assert user.kind == User.Kind.PERSON and user.phone == "13600136000"
     assert Person.objects.get(user=user).real_name_level == 4
 

@@ -97,9 +97,15 @@ def render_pdf(doc: Document) -> bytes:
     if doc.fields:
         rows = [[Paragraph(escape(k), cell), Paragraph(escape(v), cell)] for k, v in doc.fields]
         table = Table(rows, colWidths=[38 * mm, 132 * mm])
-        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
-                                   ("BACKGROUND", (0, 0), (0, -1), colors.whitesmoke),
-                                   ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        table.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                    ("BACKGROUND", (0, 0), (0, -1), colors.whitesmoke),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
         story += [Spacer(1, 3 * mm), table]
     if doc.table_rows:
         header = [Paragraph(escape(h), cell) for h in doc.table_header]
@@ -124,6 +130,14 @@ def render_pdf(doc: Document) -> bytes:
         story += [Spacer(1, 2 * mm), Paragraph(escape(doc.footer), small)]
 
     buffer = io.BytesIO()
-    SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
-                      bottomMargin=18 * mm, title=doc.title, author=doc.issuer).build(story)
+    SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+        title=doc.title,
+        author=doc.issuer,
+    ).build(story)
     return buffer.getvalue()

@@ -101,8 +101,14 @@ class Command(BaseCommand):
         cwd = os.getcwd()
         os.chdir(package)
         try:
-            call_command("makemessages", locale=LOCALES, ignore_patterns=["migrations/*", "demo/*"],
-                         no_obsolete=True, no_location=True, verbosity=0)
+            call_command(
+                "makemessages",
+                locale=LOCALES,
+                ignore_patterns=["migrations/*", "demo/*"],
+                no_obsolete=True,
+                no_location=True,
+                verbosity=0,
+            )
         finally:
             os.chdir(cwd)
         converter = opencc.OpenCC("s2t")
