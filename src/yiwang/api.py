@@ -17,6 +17,7 @@ from yiwang.accounts.api_auth import AUTH
 from yiwang.core.errors import DomainError
 from yiwang.core.routers import router as audit_router
 from yiwang.directory.api import router as directory_router
+from yiwang.hotline.api import router as hotline_router
 from yiwang.ratings.api import router as ratings_router
 from yiwang.workdays.api import router as workdays_router
 
@@ -47,6 +48,7 @@ api.add_router("", accounts_router)
 api.add_router("", directory_router)
 api.add_router("/workdays", workdays_router)
 api.add_router("/audit", audit_router)
+api.add_router("/hotline", hotline_router)
 api.add_router("/ratings", ratings_router)
 
 

@@ -55,6 +55,45 @@ class CaseTarget:
         )
 
 
+class WorkOrderTarget:
+    """12345 工单 — rated once the demand was finished (办结 or answered from the knowledge base)."""
+
+    kind = "workorder"
+    label = "12345工单"
+
+    def get(self, target_id: str) -> targets.Target:
+        from yiwang.hotline.models import WorkOrder
+        from yiwang.hotline.transitions import State
+
+        if not str(target_id).isdigit():
+            raise NotFound()
+        order = WorkOrder.objects.select_related("category").filter(pk=int(target_id)).first()
+        if order is None:
+            raise NotFound()
+        finished = order.status in (State.CLOSED, State.ANSWERED) and order.closed_at is not None
+        return targets.Target(
+            kind=self.kind,
+            id=str(order.pk),
+            label=f"12345工单 {order.number or order.pk} · {order.title}",
+            mode=Mode.ONLINE,
+            served_at=order.closed_at if finished else None,
+            state=order.status,
+            region_code=order.region_id,
+            department_id=order.department_id,
+            staff_id=order.taken_by_id,
+            item_code=f"12345:{order.category.code}" if order.category_id else "",
+            item_name=f"12345 {order.category.name}" if order.category_id else "12345热线诉求",
+            person_id=order.caller_user_id,
+            phone="" if order.is_confidential else order.caller_phone,
+        )
+
+
+def _on_order_finished(sender, order_id: int, **kwargs) -> None:
+    from .services import invite_after_service
+
+    invite_after_service(actor=ACTOR, kind="workorder", target_id=order_id)
+
+
 def _on_case_completed(sender, case_id: int, **kwargs) -> None:
     from .services import invite_after_service
 
@@ -71,3 +110,11 @@ def connect() -> None:
         if case_events is not None and hasattr(case_events, "case_completed"):
             targets.register(CaseTarget())
             case_events.case_completed.connect(_on_case_completed, dispatch_uid="ratings.invite_after_case")
+    if apps.is_installed("yiwang.hotline"):
+        try:
+            from yiwang.hotline import events as hotline_events
+        except ImportError:
+            hotline_events = None
+        if hotline_events is not None and hasattr(hotline_events, "order_finished"):
+            targets.register(WorkOrderTarget())
+            hotline_events.order_finished.connect(_on_order_finished, dispatch_uid="ratings.invite_after_order")

@@ -179,7 +179,7 @@ def _invite(
             RatedItem.objects.update_or_create(code=target.item_code, defaults={"name": target.item_name[:200]})
         if target.phone and config.SMS_INVITATIONS:
             phone, link = target.phone, public_url(rating_path(invitation.token))
-            text = f"【一网通办】您办理的“{target.item_name or target.label}”已办结，请对本次服务评价：{link}"
+            text = f"【一网通办】您办理的“{target.label}”已完成，请对本次服务评价：{link}"
             on_commit(lambda: _send_sms(phone, text))
     return invitation
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, me, portal, workbench
+from .views import auth, hotline, me, portal, workbench
 
 app_name = "web"
 
@@ -27,4 +27,14 @@ urlpatterns = [
     path("workbench/persons/lookup/", workbench.person_lookup, name="workbench_person_lookup"),
     path("workbench/totp/", workbench.totp, name="workbench_totp"),
     path("workbench/audit/", workbench.audit_list, name="workbench_audit"),
+    path("workbench/hotline/", hotline.platform_queue, name="hotline_platform"),
+    path("workbench/hotline/console/", hotline.console, name="hotline_console"),
+    path("workbench/hotline/assist/", hotline.assist, name="hotline_assist"),
+    path("workbench/hotline/department/", hotline.department_queue, name="hotline_department"),
+    path("workbench/hotline/kpis/", hotline.kpi_page, name="hotline_kpis"),
+    path("workbench/hotline/orders/<int:pk>/", hotline.order_detail, name="hotline_order"),
+    path("workbench/hotline/orders/<int:pk>/<str:step>/", hotline.order_act, name="hotline_order_act"),
+    path("workbench/hotline/extensions/<int:pk>/", hotline.extension_decide, name="hotline_extension"),
+    path("me/hotline/", hotline.my_orders, name="hotline_mine"),
+    path("me/hotline/<int:pk>/", hotline.order_detail, name="hotline_my_order"),
 ]
