@@ -184,3 +184,20 @@ def test_public_disclosure_has_figures_and_summaries_without_personal_data(w):
     for secret in ("13912345678", "张三", "张某", "承办小陈"):
         assert secret not in flat
     assert public.department_figures(w.dept.pk, period).rectified_rate == 1.0
+
+
+def test_department_level_rows_agree_with_the_detailed_rows(w):
+    from yiwang.ratings.models import RatingRollup
+
+    rate(served(w)[1], 5, reasons=["p_friendly"])
+    rate(served(w, window=w.other_window)[1], 1, reasons=["b_wait"])
+    walk(w, bad_rating(w).rectification)
+    coarse = reports.build(w.supervisor, period=this_month(), by="department")
+    detailed = reports.build(w.supervisor, period=this_month(), by="department", filters=Filters(hall_id=w.hall.pk))
+    assert [(r.label, r.figures) for r in coarse.rows] == [(r.label, r.figures) for r in detailed.rows]
+    assert coarse.bad_reasons == detailed.bad_reasons
+    assert [f for _, f in coarse.trend] == [f for _, f in detailed.trend]
+    for fine, dept in (("m", "md"), ("d", "dd")):
+        rows = RatingRollup.objects.filter(grain=dept)
+        assert sum(r.rated for r in rows) == sum(r.rated for r in RatingRollup.objects.filter(grain=fine)) == 3
+        assert all((r.hall_id, r.window_id, r.staff_id, r.item_code) == (0, 0, 0, "") for r in rows)

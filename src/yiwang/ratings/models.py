@@ -342,10 +342,14 @@ class RatedItem(models.Model):
 
 # --- rollups ---------------------------------------------------------------------------------------
 # Dimension columns are plain values (0 / "" = none) so the unique keys work on every database and the
-# upsert is one statement; ``grain`` is "d" (period = the day) or "m" (period = the first of the month).
+# upsert is one statement. ``grain``: "d"/"m" rows carry every dimension (period = the day / the first of
+# the month); "dd"/"md" rows only the region and department (hall, window, staff, item empty) — the small
+# tables province-wide reports, rankings of departments and trends read.
 class Grain(models.TextChoices):
     DAY = "d", "日"
     MONTH = "m", "月"
+    DAY_DEPARTMENT = "dd", "日（部门）"
+    MONTH_DEPARTMENT = "md", "月（部门）"
 
 
 ROLLUP_DIMENSIONS = ("region_code", "department_id", "hall_id", "window_id", "staff_id", "item_code")
@@ -355,7 +359,7 @@ class RatingRollup(models.Model):
     """评价汇总 — counts of first ratings per period × region × department × hall × window × staff × item ×
     channel × level; updated in the same transaction as each rating and rectification step."""
 
-    grain = models.CharField(max_length=1, choices=Grain.choices)
+    grain = models.CharField(max_length=2, choices=Grain.choices)
     period = models.DateField()
     region_code = models.CharField(max_length=12)
     department_id = models.BigIntegerField(default=0)
@@ -396,7 +400,7 @@ class RatingRollup(models.Model):
 class ServiceRollup(models.Model):
     """可评价服务汇总 — services that could be rated (the denominator of 主动评价率)."""
 
-    grain = models.CharField(max_length=1, choices=Grain.choices)
+    grain = models.CharField(max_length=2, choices=Grain.choices)
     period = models.DateField()
     region_code = models.CharField(max_length=12)
     department_id = models.BigIntegerField(default=0)
@@ -431,7 +435,7 @@ class ServiceRollup(models.Model):
 class ReasonRollup(models.Model):
     """评价原因汇总 — how often each reason was chosen (for 主要问题 / top reasons)."""
 
-    grain = models.CharField(max_length=1, choices=Grain.choices)
+    grain = models.CharField(max_length=2, choices=Grain.choices)
     period = models.DateField()
     region_code = models.CharField(max_length=12)
     department_id = models.BigIntegerField(default=0)

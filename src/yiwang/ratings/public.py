@@ -35,8 +35,8 @@ def department_figures(department_id: int, period: Period) -> scale.Figures:
 
 def _period_kwargs(period: Period) -> dict:
     if period.whole_months:
-        return {"grain": "m", "period__gte": period.start, "period__lte": period.end.replace(day=1)}
-    return {"grain": "d", "period__gte": period.start, "period__lte": period.end}
+        return {"grain": "md", "period__gte": period.start, "period__lte": period.end.replace(day=1)}
+    return {"grain": "dd", "period__gte": period.start, "period__lte": period.end}
 
 
 def region_overview(region_prefix: str, period: Period) -> list[tuple[Department, scale.Figures]]:

@@ -31,6 +31,8 @@ DIMENSIONS = {
     "item": ("item_code", "事项"),
     "channel": ("channel", "评价渠道"),
 }
+# Breakdowns the department-level rollup rows can answer (no hall/window/staff/item detail needed).
+COARSE_DIMENSIONS = ("department", "channel")
 MAX_DAYS = 366 * 3
 MEASURES = ("rated", "active", "defaulted", "invalidated", "rectified", "revisited")
 
@@ -70,10 +72,12 @@ class Period:
             return f"{self.start.year}年{self.start.month}月"
         return f"{self.start:%Y-%m-%d} 至 {self.end:%Y-%m-%d}"
 
-    def grain_filter(self) -> Q:
+    def grain_filter(self, *, coarse: bool = False) -> Q:
+        """Month rows for whole months, day rows otherwise; department-level rows when ``coarse``."""
+        suffix = "d" if coarse else ""
         if self.whole_months:
-            return Q(grain="m", period__gte=self.start, period__lte=self.end.replace(day=1))
-        return Q(grain="d", period__gte=self.start, period__lte=self.end)
+            return Q(grain="m" + suffix, period__gte=self.start, period__lte=self.end.replace(day=1))
+        return Q(grain="d" + suffix, period__gte=self.start, period__lte=self.end)
 
     def previous_months(self, n: int) -> list[dt.date]:
         """The first days of the ``n`` months ending with the period's last month."""
@@ -95,7 +99,12 @@ class Filters:
     item_code: str = ""
     region_code: str = ""  # a region-code prefix
 
-    def q(self, *, with_channel: bool = True) -> Q:
+    @property
+    def below_department(self) -> bool:
+        """Does the filter need hall/window/staff/item detail (so the department-level rows will not do)?"""
+        return bool(self.hall_id or self.window_id or self.staff_id or self.item_code)
+
+    def q(self) -> Q:
         q = Q()
         for name in ("department_id", "hall_id", "window_id", "staff_id"):
             value = getattr(self, name)
@@ -209,7 +218,8 @@ def build(
     policy.require(actor, "ratings.report.view")
     filters = filters or Filters()
     column = DIMENSIONS[by][0]
-    where = period.grain_filter() & filters.q()
+    coarse = by in COARSE_DIMENSIONS and not filters.below_department
+    where = period.grain_filter(coarse=coarse) & filters.q()
     levels, served = _aggregate(actor, where, column)
     labels = _labels(by, list(levels) + list(served))
     keys = sorted(set(levels) | set(served), key=lambda k: (str(labels.get(k, k)), str(k)))
@@ -233,7 +243,7 @@ def build(
         row.rank = ranked.get(id(row))
     report = Report(period=period, by=by, filters=filters, total=total, rows=rows, min_sample=min_sample)
     report.trend = trend(actor, period=period, filters=filters, months=trend_months)
-    reason_where = period.grain_filter() & filters.q()
+    reason_where = period.grain_filter(coarse=not filters.below_department) & filters.q()
     report.top_reasons = _reasons(actor, reason_where, bad_only=False)
     report.bad_reasons = _reasons(actor, reason_where, bad_only=True)
     return report
@@ -244,7 +254,8 @@ def trend(actor: Any, *, period: Period, filters: Filters, months: int = 12) -> 
     if months <= 0:
         return []
     firsts = period.previous_months(months)
-    where = Q(grain="m", period__gte=firsts[0], period__lte=firsts[-1]) & filters.q()
+    grain = "m" if filters.below_department else "md"
+    where = Q(grain=grain, period__gte=firsts[0], period__lte=firsts[-1]) & filters.q()
     levels: dict[dt.date, dict[int, dict[str, int]]] = defaultdict(dict)
     sums = {m: Sum(m) for m in MEASURES}
     for row in _scoped(actor, RatingRollup.objects.filter(where)).values("period", "level").annotate(**sums).order_by():

@@ -55,8 +55,19 @@ def _upsert(model, keys: Sequence[str], rows: Sequence[dict], measures: Sequence
         cursor.execute(sql, params)
 
 
+COARSE_BLANK = {"hall_id": 0, "window_id": 0, "staff_id": 0, "item_code": ""}
+
+
 def _two_grains(day: dt.date, base: dict) -> list[dict]:
-    return [{"grain": "d", "period": day, **base}, {"grain": "m", "period": month_of(day), **base}]
+    """The four rows a change touches: day and month, with every dimension and by department only."""
+    coarse = {**base, **COARSE_BLANK}
+    month = month_of(day)
+    return [
+        {"grain": "d", "period": day, **base},
+        {"grain": "m", "period": month, **base},
+        {"grain": "dd", "period": day, **coarse},
+        {"grain": "md", "period": month, **coarse},
+    ]
 
 
 RATING_KEYS = ("grain", "period", *DIMS, "channel", "level")
@@ -156,12 +167,31 @@ def rebuild() -> dict[str, int]:
                 GROUP BY {period}, {inv_dims}, r.target_kind
                 """  # noqa: S608 - identifiers only
             )
+        _rebuild_coarse(cursor, RatingRollup, "channel, level", RATING_MEASURES)
+        _rebuild_coarse(cursor, ServiceRollup, "target_kind", ("served",))
     _rebuild_reasons()
+    with transaction.atomic(), connection.cursor() as cursor:
+        _rebuild_coarse(cursor, ReasonRollup, "level, reason", ("n",))
     return {
         "ratings": RatingRollup.objects.count(),
         "services": ServiceRollup.objects.count(),
         "reasons": ReasonRollup.objects.count(),
     }
+
+
+def _rebuild_coarse(cursor, model, extra: str, measures: Sequence[str]) -> None:
+    """Department-level rows ("dd", "md") summed from the full rows ("d", "m")."""
+    table = model._meta.db_table
+    sums = ", ".join(f"SUM({m})" for m in measures)
+    for fine, coarse in (("d", "dd"), ("m", "md")):
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (grain, period, {", ".join(DIMS)}, {extra}, {", ".join(measures)})
+            SELECT '{coarse}', period, region_code, department_id, 0, 0, 0, '', {extra}, {sums}
+            FROM {table} WHERE grain = '{fine}'
+            GROUP BY period, region_code, department_id, {extra}
+            """  # noqa: S608 - identifiers only
+        )
 
 
 def _rebuild_reasons(batch: int = 2000) -> None:
