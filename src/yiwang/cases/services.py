@@ -25,7 +25,7 @@ from yiwang.accounts.selectors import authorization_for
 from yiwang.catalog.codes import Necessity, StepKind
 from yiwang.catalog.models import ServiceItem, ServiceItemVersion
 from yiwang.core import audit
-from yiwang.core.actions import action, lock
+from yiwang.core.actions import action, lock, on_commit
 from yiwang.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from yiwang.core.ids import mask_credit_code
 from yiwang.core.permissions import policy
@@ -33,7 +33,7 @@ from yiwang.directory.models import Window
 from yiwang.workdays.calendar import get_calendar
 from yiwang.workdays.engine import Pause, Unit
 
-from . import clock, documents, idempotency, notify, numbering, rules, uploads
+from . import clock, documents, events, idempotency, notify, numbering, rules, uploads
 from . import deadlines as dl
 from .models import (
     Case,
@@ -1274,6 +1274,8 @@ def case_complete(*, actor: Any, case_id: int, delivery: str = Case.Delivery.WIN
         fields=[("办结时间", documents._time_text(now))],
     )
     notify.to_applicant(case, title="办件已办结", body=f"结果{Case.Delivery(delivery).label}。欢迎对本次服务作出评价。")
+    case_id = case.pk
+    on_commit(lambda: events.case_completed.send(sender=Case, case_id=case_id))
     return case
 
 
