@@ -242,8 +242,11 @@ class _Index:
         self.word = TfidfVectorizer(
             tokenizer=lambda s: text.words(s), token_pattern=None, lowercase=False, sublinear_tf=True, dtype=np.float32
         )
-        docs = [r[1] for r in rows] or [""]
-        self.char_m = self.char.fit_transform(docs) if rows else None
+        docs = [r[1] or search_text(r[2], "", r[3]) for r in rows]  # rows written without the action
+        try:
+            self.char_m = self.char.fit_transform(docs) if rows else None
+        except ValueError:  # nothing indexable
+            self.char_m = None
         try:
             self.word_m = self.word.fit_transform(docs) if rows else None
         except ValueError:  # no words at all
