@@ -30,6 +30,7 @@ from .lexicon import PinyinLexicon, Suggester, Suggestion
 from .synonyms import SynonymTable
 
 FIELD_BOOSTS = {"title": 4.0, "alias": 2.5, "dept": 0.8, "materials": 0.5, "faq": 0.5, "guide": 0.3}
+LONG_FIELDS = frozenset({"guide", "faq"})
 PINYIN_BOOST = 2.0
 SYNONYM_WEIGHT = 0.9
 INITIALS_WEIGHTS = (1.0, 0.4, 0.25)  # initials are ambiguous: the most typed reading leads clearly
@@ -304,8 +305,10 @@ class SearchEngine:
         concept_queries = []
         for concept in plan.concepts:
             clauses = []
-            for alternative, weight in concept.alternatives:
+            for position, (alternative, weight) in enumerate(concept.alternatives):
                 for fname, boost in FIELD_BOOSTS.items():
+                    if position and fname in LONG_FIELDS:
+                        continue  # long text only for the first reading: fewer clauses, the same top results
                     q = self._field_query(fname, alternative, boost * weight)
                     if q is not None:
                         clauses.append((tantivy.Occur.Should, q))
