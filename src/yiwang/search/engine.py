@@ -330,10 +330,11 @@ class SearchEngine:
                             ),
                         )
                     )
-            if clauses:
-                concept_queries.append((tantivy.Occur.Should, tantivy.Query.boolean_query(clauses)))
+            concept_queries.extend(clauses)
         if not concept_queries:
             return tantivy.Query.empty_query()
+        # One flat disjunction of (boosted) term queries: the same BM25 sum as grouping per concept, but
+        # tantivy can prune it (block-max WAND) instead of walking nested unions.
         return tantivy.Query.boolean_query(concept_queries)
 
     @staticmethod
@@ -360,35 +361,19 @@ class SearchEngine:
         if not region_code:
             return []
         prefixes = region_prefixes(region_code)
-        applies = [p.ljust(12, "0") for p in prefixes]
-        clauses = [
-            (
-                tantivy.Occur.Should,
-                tantivy.Query.const_score_query(
-                    tantivy.Query.term_set_query(SCHEMA, "region_code", applies), REGION_APPLIES
-                ),
-            )
-        ]
+        clauses = []
+
+        def boost(fname: str, value: str, score: float) -> None:
+            # A term per clause (not a term set): a term scorer seeks to the text matches, a set builds a bitset
+            term = tantivy.Query.term_query(SCHEMA, fname, value, index_option="basic")
+            clauses.append((tantivy.Occur.Should, tantivy.Query.const_score_query(term, score)))
+
+        for prefix in prefixes:  # implementations that apply to the user: their county, city, province
+            boost("region_code", prefix.ljust(12, "0"), REGION_APPLIES)
         if len(prefixes) >= 2:
-            clauses.append(
-                (
-                    tantivy.Occur.Should,
-                    tantivy.Query.const_score_query(
-                        tantivy.Query.term_query(SCHEMA, "region_anc", prefixes[1], index_option="basic"),
-                        REGION_SAME_CITY,
-                    ),
-                )
-            )
+            boost("region_anc", prefixes[1], REGION_SAME_CITY)
         if len(prefixes) >= 3:
-            clauses.append(
-                (
-                    tantivy.Occur.Should,
-                    tantivy.Query.const_score_query(
-                        tantivy.Query.term_query(SCHEMA, "region_anc", prefixes[2], index_option="basic"),
-                        REGION_SAME_COUNTY,
-                    ),
-                )
-            )
+            boost("region_anc", prefixes[2], REGION_SAME_COUNTY)
         return clauses
 
     # --- running ----------------------------------------------------------------------------------------
