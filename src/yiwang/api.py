@@ -18,6 +18,7 @@ from yiwang.catalog.api import router as catalog_router
 from yiwang.core.errors import DomainError
 from yiwang.core.routers import router as audit_router
 from yiwang.directory.api import router as directory_router
+from yiwang.hotline.api import router as hotline_router
 from yiwang.search.api import router as search_router
 from yiwang.workdays.api import router as workdays_router
 
@@ -50,6 +51,7 @@ api.add_router("/workdays", workdays_router)
 api.add_router("/audit", audit_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("", search_router)
+api.add_router("/hotline", hotline_router)
 
 
 def _error(request, status: int, code: str, message: str, details=None):

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "yiwang.accounts",
     "yiwang.catalog",
     "yiwang.search",
+    "yiwang.hotline",
     "yiwang.web",
     "yiwang.demo",
 ]
@@ -239,3 +240,13 @@ LOGGING = {
 # Yellow warning when this many working days or this share of the limit remain (whichever first).
 WARNING_YELLOW_WORKDAYS = 2
 WARNING_YELLOW_RATIO = 0.2
+
+# --- 12345 hotline ----------------------------------------------------------------------------------
+# Dispatch automatically when the suggestion's confidence reaches this (0–1); unset = the agent confirms.
+HOTLINE_AUTO_DISPATCH_CONFIDENCE = (
+    float(os.environ["YIWANG_HOTLINE_AUTO_DISPATCH"]) if os.environ.get("YIWANG_HOTLINE_AUTO_DISPATCH") else None
+)
+HOTLINE_MODELS_DIR = Path(os.environ.get("YIWANG_HOTLINE_MODELS_DIR", VAR_DIR / "hotline" / "models"))
+HOTLINE_DUPLICATE_DAYS = int(os.environ.get("YIWANG_HOTLINE_DUPLICATE_DAYS", "7"))
+# Open311 GeoReport v2: the jurisdiction this endpoint serves (jurisdiction_id may be omitted by clients).
+OPEN311_JURISDICTION = os.environ.get("YIWANG_OPEN311_JURISDICTION", "yiwang.local")

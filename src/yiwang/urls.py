@@ -19,6 +19,7 @@ admin.site.index_title = "目录与基础数据"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("open311/v2/", include("yiwang.hotline.open311")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("yiwang.web.urls")),
 ]

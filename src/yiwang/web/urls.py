@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, catalog, catalog_workbench, me, portal, search, workbench
+from .views import auth, catalog, catalog_workbench, hotline, me, portal, search, workbench
 
 app_name = "web"
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("items/<str:code>/", catalog.item_guide, name="item"),
     path("items/<str:code>/v<int:number>/", catalog.item_guide, name="item_version"),
     path("items/<str:code>/apply/", catalog.item_apply, name="item_apply"),
+    path("items/<str:code>/form/", catalog.item_form, name="item_form"),
     path("items/<str:code>/blank-form.pdf", catalog.item_blank_form, name="item_blank_form"),
     path("items/<str:code>/result-sample.pdf", catalog.item_result_sample, name="item_result_sample"),
     path("bundles/", catalog.bundles, name="bundles"),
@@ -47,4 +48,14 @@ urlpatterns = [
     path("workbench/catalog/<str:code>/publish/", catalog_workbench.item_publish, name="workbench_catalog_publish"),
     path("workbench/catalog/<str:code>/diff/", catalog_workbench.item_diff, name="workbench_catalog_diff"),
     path("workbench/catalog/<str:code>/<str:action>/", catalog_workbench.item_state, name="workbench_catalog_state"),
+    path("workbench/hotline/", hotline.platform_queue, name="hotline_platform"),
+    path("workbench/hotline/console/", hotline.console, name="hotline_console"),
+    path("workbench/hotline/assist/", hotline.assist, name="hotline_assist"),
+    path("workbench/hotline/department/", hotline.department_queue, name="hotline_department"),
+    path("workbench/hotline/kpis/", hotline.kpi_page, name="hotline_kpis"),
+    path("workbench/hotline/orders/<int:pk>/", hotline.order_detail, name="hotline_order"),
+    path("workbench/hotline/orders/<int:pk>/<str:step>/", hotline.order_act, name="hotline_order_act"),
+    path("workbench/hotline/extensions/<int:pk>/", hotline.extension_decide, name="hotline_extension"),
+    path("me/hotline/", hotline.my_orders, name="hotline_mine"),
+    path("me/hotline/<int:pk>/", hotline.order_detail, name="hotline_my_order"),
 ]

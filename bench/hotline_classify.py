@@ -1,0 +1,123 @@
+"""12345 classification quality and speed.
+
+1. ``tipdm2020c/labeled_dev.csv`` (citizen messages, 7 first-level categories): stratified 5-fold macro-F1
+   and accuracy of the yiwang classifier (title twice + details, label-tree knowledge from
+   ``fj1_taxonomy.csv``) beside the plain baseline (character 1–3-gram TF-IDF + linear SVM, no knowledge).
+2. ``taipei-faq/faq_dev.csv`` (question → owning department): top-1 and top-3 accuracy on a held-out fifth
+   (random split, seed 0), training on the other four fifths (questions, plus their keywords and answers as
+   knowledge of the department).
+3. Latency of one classification (one text at a time, as at intake), p50/p99 in ms.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import time
+
+import numpy as np
+
+from common import SHARED_DATA, setup_django, summarize_ms, write_result
+
+
+def load_tipdm():
+    folder = SHARED_DATA / "tipdm2020c"
+    with (folder / "labeled_dev.csv").open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    texts = [f"{r['留言主题']} {r['留言主题']} {r['留言详情']}" for r in rows]
+    labels = [r["一级分类"].strip() for r in rows]
+    return texts, labels, folder / "fj1_taxonomy.csv"
+
+
+def baseline_cv(texts, labels, folds=5):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.svm import LinearSVC
+
+    y = np.array(labels)
+    predicted = np.empty(len(y), dtype=object)
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(np.zeros(len(y)), y):
+        vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
+        model = LinearSVC().fit(vec.fit_transform([texts[i] for i in train]), y[train])
+        predicted[test] = model.predict(vec.transform([texts[i] for i in test]))
+    return {"macro_f1": float(f1_score(y, predicted, average="macro")), "accuracy": float(accuracy_score(y, predicted))}
+
+
+def taipei(classifier):
+    with (SHARED_DATA / "taipei-faq" / "faq_dev.csv").open(encoding="utf-8-sig") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["question"].strip() and r["dept_name"].strip()]
+    rng = random.Random(0)
+    rng.shuffle(rows)
+    cut = len(rows) // 5
+    test, train = rows[:cut], rows[cut:]
+    knowledge = [(r["keywords"], r["dept_name"]) for r in train if r["keywords"].strip()]
+    knowledge += [(r["answer_text"][:300], r["dept_name"]) for r in train if r["answer_text"].strip()]
+    model = classifier.TextClassifier(knowledge_weight=1).fit(
+        [r["question"] for r in train], [r["dept_name"] for r in train], knowledge=knowledge
+    )
+    predictions = model.predict([r["question"] for r in test], k=3)
+    top1 = sum(p[0][0] == r["dept_name"] for p, r in zip(predictions, test, strict=True)) / len(test)
+    top3 = sum(r["dept_name"] in [x[0] for x in p] for p, r in zip(predictions, test, strict=True)) / len(test)
+    return {
+        "train": len(train),
+        "test": len(test),
+        "departments": len({r["dept_name"] for r in rows}),
+        "top1_accuracy": round(top1, 4),
+        "top3_accuracy": round(top3, 4),
+    }
+
+
+def main() -> None:
+    if not (SHARED_DATA / "tipdm2020c" / "labeled_dev.csv").exists():
+        print("skipped: ../shared/data/tipdm2020c not present")
+        return
+    setup_django()
+    from yiwang.hotline import classifier
+
+    texts, labels, tree = load_tipdm()
+    hints = classifier.read_label_tree(tree)
+    started = time.perf_counter()
+    ours = classifier.cross_validate(texts, labels, knowledge=hints, folds=5)
+    cv_seconds = time.perf_counter() - started
+    base = baseline_cv(texts, labels)
+    dept = taipei(classifier)
+
+    model = classifier.TextClassifier().fit(texts, labels, knowledge=hints)
+    samples = []
+    for text in texts[:300] * 2:
+        t0 = time.perf_counter()
+        model.predict([text], k=1)
+        samples.append(time.perf_counter() - t0)
+    latency = summarize_ms(samples)
+
+    print(
+        f"tipdm 7 classes, 5-fold: macro-F1 {ours['macro_f1']:.4f} accuracy {ours['accuracy']:.4f} "
+        f"(baseline char TF-IDF + SVM: macro-F1 {base['macro_f1']:.4f})"
+    )
+    print(
+        f"taipei question → department ({dept['departments']} departments): top-1 {dept['top1_accuracy']:.4f}, "
+        f"top-3 {dept['top3_accuracy']:.4f}"
+    )
+    print(f"latency per classification: p50 {latency['p50_ms']} ms, p99 {latency['p99_ms']} ms")
+    write_result(
+        "hotline_classify",
+        {
+            "tipdm_5fold": {
+                "n": ours["n"],
+                "classes": len(set(labels)),
+                "macro_f1": round(ours["macro_f1"], 4),
+                "accuracy": round(ours["accuracy"], 4),
+                "knowledge_hints": len(hints),
+                "seconds": round(cv_seconds, 1),
+            },
+            "tipdm_baseline_char_tfidf_svm": {k: round(v, 4) for k, v in base.items()},
+            "taipei_department": dept,
+            "latency_one_text": latency,
+            "targets": {"macro_f1": 0.85, "department_top1": 0.85, "latency_ms": 5},
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
