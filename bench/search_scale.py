@@ -416,7 +416,8 @@ def main() -> None:
             earlier = json.loads(previous.read_text(encoding="utf-8"))
             if earlier.get("postgresql_fts") and earlier.get("items") == N:
                 pg = earlier["postgresql_fts"]
-                result["postgresql_fts"] = {**pg, "from_run": earlier.get("date"), "commit": earlier["machine"]["commit"]}
+                origin = {"from_run": earlier.get("date"), "commit": earlier["machine"]["commit"]}
+                result["postgresql_fts"] = {**pg, **origin}
                 result["pg_vs_tantivy_p99_ratio"] = {
                     name: round(pg[name]["p99_ms"] / max(inproc[name]["p99_ms"], 1e-6), 1)
                     for name in ("one_word", "two_words")
