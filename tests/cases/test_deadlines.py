@@ -144,3 +144,78 @@ def test_properties(cal, start, promised, extra, ext, p0, plen):
     while pause.start <= after < pause.end:  # a stopped day does not count against the applicant
         after = cal.next_workday(after).date
     assert dl.level(cal, c, today=after) is Level.RED
+
+
+# --- what a case stores: the yellow-light day and the level from stored dates -------------------------
+
+
+@pytest.mark.parametrize("today_offset", range(-2, 25))
+def test_yellow_from_matches_level(cal, today_offset):
+    c = clock()
+    stored = dl.for_case(cal, c, today=D(2026, 9, 28))
+    today = D(2026, 9, 28) + dt.timedelta(days=today_offset)
+    assert dl.level_on(today, promised_due=stored.promised_due, yellow_on=stored.yellow_on) is dl.level(
+        cal, c, today=today
+    )
+
+
+def test_yellow_day_over_national_day(cal):
+    stored = dl.for_case(cal, clock(), today=D(2026, 9, 28))
+    assert stored.promised_due == D(2026, 10, 16)
+    assert stored.yellow_on == D(2026, 10, 14)  # 2 working days left
+    long = dl.for_case(cal, clock(accepted_on=D(2026, 9, 21), promised=Limit(60)), today=D(2026, 9, 21))
+    assert cal.between(long.yellow_on, long.promised_due).days == 12  # 20% of 60
+
+
+def test_yellow_day_natural_units(cal):
+    c = clock(promised=Limit(15, Unit.NATURAL), legal=Limit(30, Unit.NATURAL), accepted_on=D(2026, 9, 20))
+    stored = dl.for_case(cal, c, today=D(2026, 9, 20))
+    assert stored.yellow_on == stored.promised_due - dt.timedelta(days=3)
+
+
+def test_for_case_while_paused_freezes_the_level(cal):
+    c = clock(open_pause=OpenPause(D(2026, 10, 12)))
+    stored = dl.for_case(cal, c, today=D(2026, 12, 1))
+    assert stored.paused and stored.level is not Level.RED
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.dates(min_value=D(2020, 1, 1), max_value=D(2027, 6, 30)),
+    promised=st.integers(0, 60),
+    extra=st.integers(0, 40),
+    ext=st.integers(0, 15),
+    p_nat=st.booleans(),
+    l_nat=st.booleans(),
+    today_offset=st.integers(0, 120),
+)
+def test_vectorised_batch_equals_the_engine(cal, start, promised, extra, ext, p_nat, l_nat, today_offset):
+    import numpy as np
+
+    from yiwang.cases import bulk
+
+    unit = {True: Unit.NATURAL, False: Unit.WORKING}
+    c = Clock(
+        accepted_on=start,
+        promised=Limit(promised, unit[p_nat]),
+        legal=Limit(promised + extra, unit[l_nat]),
+        extension_days=ext,
+    )
+    today = start + dt.timedelta(days=today_offset)
+    one = dl.for_case(cal, c, today=today)
+    t = bulk.tables(cal)
+    b = bulk.compute(
+        t,
+        accepted_on=np.array([start], dtype="datetime64[D]"),
+        promised_days=np.array([promised]),
+        promised_natural=np.array([p_nat]),
+        legal_days=np.array([promised + extra]),
+        legal_natural=np.array([l_nat]),
+        extension_days=np.array([ext]),
+        today=today,
+    )
+    assert b.promised_due[0].astype(object) == one.promised_due
+    assert b.legal_due[0].astype(object) == one.legal_due
+    assert b.yellow_on[0].astype(object) == one.yellow_on
+    assert bool(b.provisional[0]) is one.provisional
+    assert int(b.level[0]) == one.level

@@ -10,9 +10,9 @@ Statutory clocks (行政许可法 §32, §42, §44, §45; domain-cn.md §3.1, §
 - a case left without a 补正 notice or decision 5 working days after receipt is deemed accepted (§32(4));
 - a result must be issued within 10 working days of the decision (§44).
 
-Warnings (电子监察 green/yellow/red): red when overdue, yellow when at most ``yellow_days`` working days or
-``yellow_ratio`` of the limit remain, green otherwise. While the clock is stopped the remaining time does
-not shrink.
+Warnings (电子监察 green/yellow/red): red when overdue (any day after the due date), yellow when at most
+``yellow_days`` working days or ``yellow_ratio`` of the limit remain, green otherwise. While the clock is
+stopped the remaining time does not shrink.
 """
 
 from __future__ import annotations
@@ -115,9 +115,9 @@ def level(
     due = compute(calendar, clock, today=today).promised_due
     limit = clock.promised.days + clock.extension_days
     as_of = clock.open_pause.start if clock.open_pause is not None else today  # a stopped clock does not run
-    left = remaining(calendar, today=as_of, due=due, unit=clock.promised.unit, pauses=clock.pauses)
-    if left < 0:
+    if as_of > due:  # overdue from the day after the due date, working day or not
         return Level.RED
+    left = remaining(calendar, today=as_of, due=due, unit=clock.promised.unit, pauses=clock.pauses)
     if left <= yellow_days or left <= math.floor(limit * yellow_ratio):
         return Level.YELLOW
     return Level.GREEN
@@ -136,3 +136,67 @@ def delivery_due(calendar: WorkCalendar, decided_on: dt.date) -> dt.date:
 def elapsed(calendar: WorkCalendar, clock: Clock, *, until: dt.date) -> int:
     """Counted units used between acceptance and ``until`` (pauses excluded) — for 按时办结率 and reports."""
     return calendar.between(clock.accepted_on, until, clock.promised.unit, pauses=_pauses(clock, until)).days
+
+
+def yellow_threshold(limit: int, *, yellow_days: int = 2, yellow_ratio: float = 0.2) -> int:
+    """Units left at which a case turns yellow: ``yellow_days`` or ``yellow_ratio`` of the limit, the larger."""
+    return max(yellow_days, math.floor(limit * yellow_ratio))
+
+
+def yellow_from(calendar: WorkCalendar, due: dt.date, unit: Unit | str, threshold: int) -> dt.date:
+    """The first day on which at most ``threshold`` units remain until ``due`` (the day the light turns yellow).
+
+    Equivalent to :func:`level` turning yellow for a running clock: from this day on ``remaining`` ≤ threshold.
+    """
+    if Unit.parse(unit) is Unit.NATURAL:
+        return due - dt.timedelta(days=threshold)
+    # the (threshold + 1)-th working day counting back from ``due`` (``due`` itself first when it works)
+    day, seen = due, 0
+    while True:
+        if calendar.is_workday(day):
+            seen += 1
+            if seen == threshold + 1:
+                return day
+        day -= dt.timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseDeadlines:
+    """What a case stores: due dates, the yellow-light day, the level as of ``today`` and the flags."""
+
+    promised_due: dt.date
+    legal_due: dt.date
+    yellow_on: dt.date
+    provisional: bool
+    paused: bool
+    level: Level
+
+
+def level_on(today: dt.date, *, promised_due: dt.date, yellow_on: dt.date) -> Level:
+    """Warning level of a running clock from the stored dates (what the queues compare)."""
+    if today > promised_due:
+        return Level.RED
+    if today >= yellow_on:
+        return Level.YELLOW
+    return Level.GREEN
+
+
+def for_case(
+    calendar: WorkCalendar,
+    clock: Clock,
+    *,
+    today: dt.date,
+    yellow_days: int = 2,
+    yellow_ratio: float = 0.2,
+) -> CaseDeadlines:
+    """Everything stored on a case under the clock, as of ``today``."""
+    d = compute(calendar, clock, today=today)
+    threshold = yellow_threshold(
+        clock.promised.days + clock.extension_days, yellow_days=yellow_days, yellow_ratio=yellow_ratio
+    )
+    yellow = yellow_from(calendar, d.promised_due, clock.promised.unit, threshold)
+    if clock.open_pause is not None:
+        lvl = level(calendar, clock, today=today, yellow_days=yellow_days, yellow_ratio=yellow_ratio)
+    else:
+        lvl = level_on(today, promised_due=d.promised_due, yellow_on=yellow)
+    return CaseDeadlines(d.promised_due, d.legal_due, yellow, d.provisional, d.paused, lvl)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, catalog, catalog_workbench, hotline, me, portal, search, workbench
+from .views import auth, cases, cases_workbench, catalog, catalog_workbench, hotline, me, portal, search, workbench
 
 app_name = "web"
 
@@ -19,9 +19,9 @@ urlpatterns = [
     path("items/<str:code>/", catalog.item_guide, name="item"),
     path("items/<str:code>/v<int:number>/", catalog.item_guide, name="item_version"),
     path("items/<str:code>/apply/", catalog.item_apply, name="item_apply"),
-    path("items/<str:code>/form/", catalog.item_form, name="item_form"),
     path("items/<str:code>/blank-form.pdf", catalog.item_blank_form, name="item_blank_form"),
     path("items/<str:code>/result-sample.pdf", catalog.item_result_sample, name="item_result_sample"),
+    path("items/<str:code>/application/", cases.apply, name="case_apply"),
     path("bundles/", catalog.bundles, name="bundles"),
     path("bundles/<slug:code>/", catalog.bundle_detail, name="bundle"),
     path("login/", auth.login_view, name="login"),
@@ -35,7 +35,19 @@ urlpatterns = [
     path("me/enterprises/new/", me.enterprise_new, name="me_enterprise_new"),
     path("me/authorizations/new/", me.authorization_new, name="me_authorization_new"),
     path("me/authorizations/<int:pk>/revoke/", me.authorization_revoke, name="me_authorization_revoke"),
+    path("me/cases/", cases.my_cases, name="my_cases"),
+    path("me/cases/<int:pk>/", cases.my_case, name="my_case"),
+    path("me/cases/<int:pk>/edit/", cases.my_case_edit, name="my_case_edit"),
+    path("me/cases/<int:pk>/withdraw/", cases.my_case_withdraw, name="my_case_withdraw"),
+    path("me/messages/", cases.my_messages, name="my_messages"),
+    path("cases/documents/<str:number>/", cases.document, name="case_document"),
+    path("cases/documents/<str:number>/pdf/", cases.document_pdf, name="case_document_pdf"),
+    path("cases/files/<uuid:file_id>/", cases.stored_file, name="case_file"),
     path("workbench/", workbench.home, name="workbench"),
+    path("workbench/cases/", cases_workbench.queues, name="workbench_cases"),
+    path("workbench/cases/intake/", cases_workbench.intake, name="workbench_intake"),
+    path("workbench/cases/<int:pk>/", cases_workbench.case_detail, name="workbench_case"),
+    path("workbench/cases/<int:pk>/act/<str:act>/", cases_workbench.case_act, name="workbench_case_act"),
     path("workbench/persons/new/", workbench.person_new, name="workbench_person_new"),
     path("workbench/persons/lookup/", workbench.person_lookup, name="workbench_person_lookup"),
     path("workbench/totp/", workbench.totp, name="workbench_totp"),

@@ -218,6 +218,14 @@ class WorkCalendar:
                 total += (hi - lo).days + 1
         return total
 
+    def arrays(self) -> tuple[dt.date, bytes, array]:
+        """``(first date, working-day flag per day, cumulative count)`` for vectorised bulk computations.
+
+        ``flags[i]`` is 1 when ``first + i`` is a working day; ``cum[i]`` counts the working days before it.
+        Read-only views of the calendar's own tables (do not modify).
+        """
+        return _EPOCH, self._work, self._cum
+
     def workdays_in(self, year: int) -> list[dt.date]:
         start = dt.date(year, 1, 1)
         return [
