@@ -49,7 +49,8 @@ def test_apply_then_retry_with_the_same_key(w, api_as):
     assert first.status_code == 201, first.json()
     body = first.json()
     assert body["state"] == "submitted" and body["number"]
-    assert [len(m["files"]) for m in body["materials"]] == [1, 1, 1, 0]
+    detail = client.get(f"/cases/{body['id']}").json()
+    assert [len(m["files"]) for m in detail["materials"]] == [1, 1, 1, 0]
     again = apply(client, w, key="apply-retry-0001")
     assert again.status_code == 200 and again.json()["id"] == body["id"]
     assert Case.objects.count() == 1 and StoredFile.objects.count() == 3

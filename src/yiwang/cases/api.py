@@ -343,12 +343,12 @@ class CaseApplyForm(Schema):
 
 @router.post(
     "/cases/apply",
-    response=with_errors({201: CaseDetailOut, 200: CaseDetailOut}, 401, 403, 404, 409, 413),
+    response=with_errors({201: CaseOut, 200: CaseOut}, 401, 403, 404, 409, 413),
     summary="一次提交申请（表单 + 材料文件）",
     description=(
         "multipart/form-data：`item_code`、`form`（JSON 文本）、`files`（多个文件）与 `materials`"
         "（JSON 数组，依次给出每个文件所属材料序号）。带 `Idempotency-Key` 时，重试不会产生第二个办件"
-        "（返回 200 与首次创建的办件）。"
+        "（返回 200 与首次创建的办件）。返回办件概要，详情见 GET /cases/{id}。"
     ),
 )
 def case_apply(
@@ -384,7 +384,7 @@ def case_apply(
         contact_phone=payload.contact_phone,
         idempotency_key=idempotency_key,
     )
-    return Status(201 if created else 200, _detail(request, case.pk))
+    return Status(201 if created else 200, case_out(case))
 
 
 @router.get("/cases/queues", response=with_errors(list[CaseQueueOut], 401, 403), summary="工作台队列与数量")

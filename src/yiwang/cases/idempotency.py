@@ -26,7 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils import timezone
 
 from yiwang.core.errors import ValidationFailed
@@ -75,19 +75,45 @@ def claim(*, user: Any, key: str, scope: str, payload: Any) -> IdempotencyRecord
     """Take ``key`` for this request (inside the caller's transaction) or return the earlier result."""
     validate_key(key)
     digest = fingerprint(payload)
-    existing = IdempotencyRecord.objects.filter(user_id=user.pk, key=key).first()
-    if existing is not None and existing.created_at < timezone.now() - ttl():
+    now = timezone.now()
+    record = _insert(user.pk, key, scope, digest, now)
+    if record is not None:
+        return record
+    # The key exists (a concurrent twin waited for it on the unique index and now sees it committed).
+    existing = IdempotencyRecord.objects.get(user_id=user.pk, key=key)
+    if existing.created_at < now - ttl():
         existing.delete()
-        existing = None
-    if existing is None:
-        try:
-            with transaction.atomic():  # a savepoint: a concurrent twin makes this insert fail, not the caller
-                return IdempotencyRecord.objects.create(user_id=user.pk, key=key, scope=scope, fingerprint=digest)
-        except IntegrityError:
-            existing = IdempotencyRecord.objects.get(user_id=user.pk, key=key)
+        record = _insert(user.pk, key, scope, digest, now)
+        if record is not None:
+            return record
+        existing = IdempotencyRecord.objects.get(user_id=user.pk, key=key)
     if existing.scope != scope or existing.fingerprint != digest:
         raise IdempotencyKeyReused(details={"key": key})
     return Replay(existing.result_type, existing.result_id)
+
+
+def _insert(user_id: int, key: str, scope: str, digest: str, now) -> IdempotencyRecord | None:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (PostgreSQL, SQLite): one statement, no savepoint."""
+    table = connection.ops.quote_name(IdempotencyRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, key, scope, fingerprint, result_type, result_id, created_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, '', '', %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
+            [user_id, key, scope, digest, now],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return IdempotencyRecord(
+        pk=row[0],
+        user_id=user_id,
+        key=key,
+        scope=scope,
+        fingerprint=digest,
+        result_type="",
+        result_id="",
+        created_at=now,
+    )
 
 
 def complete(record: IdempotencyRecord, *, result_type: str, result_id: Any) -> None:

@@ -22,7 +22,7 @@ from django.db.models import Q, QuerySet
 
 from yiwang.accounts.models import Authorization
 from yiwang.accounts.roles import Role
-from yiwang.accounts.selectors import authorization_for, has_role, in_region_scope, memberships, region_scope_q
+from yiwang.accounts.selectors import authorization_for, has_role, in_region_scope, memberships
 from yiwang.core.actors import is_system
 from yiwang.core.permissions import policy
 
@@ -46,6 +46,25 @@ def _dept_role(user: Any, case: Any, role: str) -> bool:
         m.role == role and m.department_id == case.department_id and case.region_code.startswith(_prefix(m))
         for m in memberships(user)
     )
+
+
+def range_q(prefixes: list[str], field: str) -> Q:
+    """Rows whose 12-digit ``field`` starts with one of ``prefixes``, as index-friendly ranges.
+
+    ``code >= '440106' AND code < '440107'`` instead of ``LIKE '440106%'``: a B-tree checks the range inside
+    the index (also as a later column of a composite index), so queue pages never read rows out of scope.
+    """
+    q = Q(pk__in=[])
+    for prefix in prefixes:
+        upper = str(int(prefix) + 1).zfill(len(prefix))
+        q |= Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
+    return q
+
+
+def _prefixes(user: Any, roles) -> list[str]:
+    from yiwang.accounts.selectors import scope_prefixes
+
+    return scope_prefixes(user, roles)
 
 
 def _prefix(membership: Any) -> str:
@@ -113,14 +132,13 @@ def _(user, qs: QuerySet) -> QuerySet:
     if getattr(user, "is_staff_member", False) or user.is_superuser:
         if user.is_superuser:
             return qs.exclude(Q(state="draft") & ~Q(filed_by=user))
-        clerk = region_scope_q(user, CLERK_ROLES, field="region_code") | region_scope_q(
-            user, CLERK_ROLES, field="intake_region_code"
-        )
-        supervisor = region_scope_q(user, (Role.SUPERVISOR,), field="region_code")
+        clerk_prefixes = _prefixes(user, CLERK_ROLES)
+        clerk = range_q(clerk_prefixes, "region_code") | range_q(clerk_prefixes, "intake_region_code")
+        supervisor = range_q(_prefixes(user, (Role.SUPERVISOR,)), "region_code")
         back = Q(pk__in=[])
         for m in memberships(user):
             if m.role in BACK_OFFICE_ROLES:
-                back |= Q(department_id=m.department_id, region_code__startswith=_prefix(m))
+                back |= Q(department_id=m.department_id) & range_q([_prefix(m)], "region_code")
         return qs.filter((clerk | supervisor | back) & (~Q(state="draft") | Q(filed_by=user)))
     principals = Authorization.objects.valid_at().filter(agent_id=user.pk).values_list("principal_id", flat=True)
     return qs.filter(Q(applicant=user) | Q(filed_by=user) | Q(applicant_id__in=list(principals)))

@@ -106,14 +106,24 @@ def queue(*, user: Any, key: str, region_prefix: str | None = None, on: dt.date 
     policy.require(user, "case.queues")
     qs = visible_cases(user=user).filter(queue_filter(key, on=on))
     if region_prefix:
-        qs = qs.filter(region_code__startswith=region_prefix)
+        qs = qs.filter(rules.range_q([region_prefix], "region_code"))
     return qs.select_related("department").order_by(*QUEUE_ORDER.get(key, ("-updated_at", "-id")))
 
 
-def queue_counts(*, user: Any, on: dt.date | None = None) -> dict[str, int]:
+COUNT_CAP = 10_000
+
+
+def queue_counts(*, user: Any, on: dt.date | None = None, cap: int = COUNT_CAP) -> dict[str, int]:
+    """Rows per queue, counted up to ``cap`` (shown as “10000+”): bounded work however long a queue gets."""
     policy.require(user, "case.queues")
     base = visible_cases(user=user)
-    return {q.key: base.filter(queue_filter(q.key, on=on)).values("pk").distinct().count() for q in QUEUES}
+    counts = {}
+    for q in QUEUES:
+        rows = base.filter(queue_filter(q.key, on=on))
+        if q.key == "extensions":
+            rows = rows.distinct()
+        counts[q.key] = rows.values("pk")[:cap].count()
+    return counts
 
 
 # --- detail ---------------------------------------------------------------------------------------------

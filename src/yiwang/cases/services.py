@@ -23,6 +23,7 @@ from django.utils import timezone
 from yiwang.accounts.models import Enterprise, Person, User
 from yiwang.accounts.selectors import authorization_for
 from yiwang.catalog.codes import Necessity, StepKind
+from yiwang.catalog.elements import ItemElements
 from yiwang.catalog.models import ServiceItem, ServiceItemVersion
 from yiwang.core import audit
 from yiwang.core.actions import action, lock, on_commit
@@ -69,6 +70,23 @@ STEP_NAMES = {
 
 
 # --- helpers ------------------------------------------------------------------------------------------
+
+
+_ELEMENTS: dict[tuple[int, str], ItemElements] = {}
+
+
+def elements(version: ServiceItemVersion) -> ItemElements:
+    """The version's element set, parsed once per process (published versions never change)."""
+    cached = version.__dict__.get("data")
+    if cached is None:
+        key = (version.pk, version.content_hash)
+        cached = _ELEMENTS.get(key)
+        if cached is None:
+            if len(_ELEMENTS) > 4096:
+                _ELEMENTS.clear()
+            cached = _ELEMENTS[key] = ItemElements.model_validate(version.elements)
+        version.__dict__["data"] = cached
+    return cached
 
 
 def _label(actor: Any) -> str:
@@ -161,7 +179,7 @@ def _require_text(value: str, field: str, message: str, *, max_length: int = 200
 
 def steps_of(version: ServiceItemVersion) -> list[dict[str, str]]:
     """The item's process steps (受理 → 审查 → 决定 …); a default when the item configures none."""
-    configured = [{"kind": s.kind, "name": s.display_name} for s in version.data.steps]
+    configured = [{"kind": s.kind, "name": s.display_name} for s in elements(version).steps]
     if not any(s["kind"] == StepKind.ACCEPT for s in configured):
         configured.insert(0, {"kind": StepKind.ACCEPT, "name": "受理"})
     if not any(s["kind"] == StepKind.DECIDE for s in configured):
@@ -238,7 +256,11 @@ def _applicant_profile(principal: User) -> tuple[str, str, str]:
 
 
 def _live_version(item_code: str) -> tuple[ServiceItem, ServiceItemVersion]:
-    item = ServiceItem.objects.select_related("current_version", "region", "department").filter(code=item_code).first()
+    item = (
+        ServiceItem.objects.select_related("current_version", "current_version__department", "region")
+        .filter(code=item_code)
+        .first()
+    )
     if item is None:
         raise NotFound("事项不存在。", code="item_not_found", details={"item_code": item_code})
     version = item.current_version
@@ -253,7 +275,7 @@ def _clean_form(version: ServiceItemVersion, form_data: Any) -> dict[str, Any]:
         return {}
     if not isinstance(form_data, dict):
         raise ValidationFailed("申请表数据格式不正确。", code="form_invalid")
-    known = {f.name for f in version.data.form.fields}
+    known = {f.name for f in elements(version).form.fields}
     unknown = sorted(set(form_data) - known)
     if unknown:
         raise ValidationFailed("申请表含有未知字段。", code="form_invalid", details={k: "未知字段" for k in unknown})
@@ -262,11 +284,18 @@ def _clean_form(version: ServiceItemVersion, form_data: Any) -> dict[str, Any]:
     return form_data
 
 
-def _materials_for(case: Case, version: ServiceItemVersion) -> None:
-    CaseMaterial.objects.bulk_create(
+def _cache_materials(case: Case, rows: list[CaseMaterial]) -> None:
+    """Let ``case.materials.all()`` answer from ``rows`` for the rest of this action (no second read)."""
+    qs = CaseMaterial.objects.filter(case=case)
+    qs._result_cache, qs._prefetch_done = rows, True
+    case._prefetched_objects_cache = {"materials": qs}
+
+
+def _materials_for(case: Case, version: ServiceItemVersion) -> list[CaseMaterial]:
+    return CaseMaterial.objects.bulk_create(
         [
             CaseMaterial(case=case, index=i, name=m.name, necessity=m.necessity, format=m.format)
-            for i, m in enumerate(version.data.materials)
+            for i, m in enumerate(elements(version).materials)
         ]
     )
 
@@ -311,7 +340,7 @@ def case_create_draft(
         item=item,
         version=version,
         item_name=version.name,
-        department_id=version.department_id,
+        department=version.department,
         region_code=version.region_id,
         intake_region_code=version.region_id,
         state=State.DRAFT,
@@ -326,7 +355,9 @@ def case_create_draft(
         contact_phone=(contact_phone or principal.phone or "")[:20],
         form_data=_clean_form(version, form_data),
     )
-    _materials_for(case, version)
+    rows = _materials_for(case, version)
+    if all(m.pk for m in rows):  # ids came back (PostgreSQL, SQLite ≥ 3.35): no need to read them again
+        _cache_materials(case, rows)
     _record(case, "create", actor=actor, before="", note="", public=True)
     return case
 
@@ -442,7 +473,7 @@ def missing_materials(case: Case, *, online: bool) -> list[CaseMaterial]:
 
 
 def _validate_submission(case: Case, *, online: bool) -> None:
-    case.form_data = case.version.data.form.validate_data(case.form_data or {})
+    case.form_data = elements(case.version).form.validate_data(case.form_data or {})
     missing = missing_materials(case, online=online)
     if missing:
         raise ValidationFailed(
@@ -464,14 +495,14 @@ def _sync_version(case: Case) -> None:
     case.version, case.item_name = version, version.name
     case.department_id, case.region_code = version.department_id, version.region_id
     _save(case, "version", "item_name", "department", "region_code")
-    for i, m in enumerate(version.data.materials):
+    for i, m in enumerate(elements(version).materials):
         previous = old.pop(m.name, None)
         if previous is not None:
             CaseMaterial.objects.filter(pk=previous.pk).update(index=1000 + i)
     for stale in old.values():
         stale.files.all().delete()
         stale.delete()
-    for i, m in enumerate(version.data.materials):
+    for i, m in enumerate(elements(version).materials):
         row = CaseMaterial.objects.filter(case=case, index=1000 + i).first()
         if row:
             row.index, row.necessity, row.format = i, m.necessity, m.format
@@ -485,10 +516,11 @@ def _assign_number(case: Case) -> None:
         case.number = numbering.new_number(case.region_code)
 
 
-def _submit(actor: Any, case: Case) -> Case:
+def _submit(actor: Any, case: Case, *, sync: bool = True) -> Case:
     before = case.state
     new = _check(actor, case, A.SUBMIT)
-    _sync_version(case)
+    if sync:
+        _sync_version(case)
     _validate_submission(case, online=True)
     now = timezone.now()
     _assign_number(case)
@@ -575,14 +607,35 @@ def case_apply(
         contact_phone=contact_phone,
     )
     materials = {m.index: m for m in case.materials.all()}
+    if len(files) > MAX_FILES_PER_CASE:
+        raise ValidationFailed("附件数量已达上限。", code="too_many_files")
     for f in files:
-        material = materials.get(f.material_index)
-        if material is None:
+        if f.material_index not in materials:
             raise ValidationFailed(
                 "材料序号不存在。", code="material_not_found", details={"material_index": f.material_index}
             )
-        _attach(actor, case, material, f.name, f.content)
-    case = _submit(actor, case)
+    owner = _user(actor) or case.filed_by
+    stored: list[StoredFile] = []
+    try:
+        for f in files:
+            stored.append(uploads.store(owner=owner, name=f.name, content=f.content, save=False))
+        StoredFile.objects.bulk_create(stored)
+        CaseFile.objects.bulk_create(
+            [
+                CaseFile(case=case, material=materials[f.material_index], file=s, attached_by=owner)
+                for f, s in zip(files, stored, strict=True)
+            ]
+        )
+    except BaseException:
+        for s in stored:
+            uploads.path_of(s).unlink(missing_ok=True)
+        raise
+    provided = {f.material_index for f in files}
+    CaseMaterial.objects.filter(case=case, index__in=provided).update(status=CaseMaterial.Status.PROVIDED)
+    for index in provided:
+        materials[index].status = CaseMaterial.Status.PROVIDED
+    _cache_materials(case, list(materials.values()))
+    case = _submit(actor, case, sync=False)
     if claimed is not None:
         idempotency.complete(claimed, result_type="cases.case", result_id=case.pk)
     return case, True
@@ -627,7 +680,7 @@ def case_window_receive(
     before = case.state
     new = _check(actor, case, A.WINDOW_RECEIVE)
     _sync_version(case)
-    case.form_data = case.version.data.form.validate_data(case.form_data or {})
+    case.form_data = elements(case.version).form.validate_data(case.form_data or {})
     if window_id is not None:
         window = Window.objects.select_related("hall").filter(pk=window_id, is_active=True).first()
         if window is None:
@@ -1205,7 +1258,7 @@ def case_decide(*, actor: Any, case_id: int, approve: bool, opinion: str) -> Cas
     _save(case, "state", "decided_at", "decision", "decision_reason", "handler", "current_step", "delivery_due")
     _record(case, act, actor=actor, before=before, note=opinion)
     if approve:
-        result = case.version.data.result.name or case.item_name
+        result = elements(case.version).result.name or case.item_name
         documents.issue(
             case,
             CaseDocument.Kind.APPROVE,

@@ -121,7 +121,7 @@ def path_of(stored: StoredFile) -> Path:
     return path
 
 
-def store(*, owner: Any, name: str, content: IO[bytes] | bytes | Iterable[bytes]) -> StoredFile:
+def store(*, owner: Any, name: str, content: IO[bytes] | bytes | Iterable[bytes], save: bool = True) -> StoredFile:
     """Check and store one file; return the saved :class:`StoredFile` row.
 
     Raises :class:`UploadRejected` (``upload_empty``, ``upload_type_not_allowed``, ``upload_type_mismatch``)
@@ -167,20 +167,24 @@ def store(*, owner: Any, name: str, content: IO[bytes] | bytes | Iterable[bytes]
             )
         os.replace(temp, target)
         os.chmod(target, 0o600)
+        row = StoredFile(
+            owner=owner,
+            original_name=name,
+            kind=kind,
+            content_type=TYPES[kind].content_type,
+            size=size,
+            sha256=digest.hexdigest(),
+            storage_name=relative,
+            created_at=now,
+        )
+        if not save:
+            return row  # the caller saves it (bulk) and removes the file if that fails
         try:
-            return StoredFile.objects.create(
-                owner=owner,
-                original_name=name,
-                kind=kind,
-                content_type=TYPES[kind].content_type,
-                size=size,
-                sha256=digest.hexdigest(),
-                storage_name=relative,
-                created_at=now,
-            )
+            row.save(force_insert=True)
         except BaseException:
             target.unlink(missing_ok=True)
             raise
+        return row
     finally:
         temp.unlink(missing_ok=True)
 
