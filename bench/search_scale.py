@@ -16,7 +16,8 @@ Measures
   ts_rank`` top 10) and the p99 ratio PostgreSQL / tantivy.
 
 Environment: ``YIWANG_BENCH_SEARCH_ITEMS`` (size), ``YIWANG_BENCH_SEARCH_PG_QUERIES`` (per set, default 50),
-``YIWANG_BENCH_SEARCH_SKIP_PG=1``, ``YIWANG_BENCH_PORT`` (default 8104).
+``YIWANG_BENCH_SEARCH_SKIP_PG=1`` (then the last PostgreSQL numbers at the same size are carried over,
+marked with their date and commit), ``YIWANG_BENCH_PORT`` (default 8104).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ sys.path.insert(0, str(ROOT / "src"))
 N = int(os.environ.get("YIWANG_BENCH_SEARCH_ITEMS", "2300000"))
 PG_QUERIES = int(os.environ.get("YIWANG_BENCH_SEARCH_PG_QUERIES", "50"))
 PORT = int(os.environ.get("YIWANG_BENCH_PORT", "8104"))
+RESULT_FILE = ROOT / "bench" / "results" / "search_scale.json"
 SEED = 20261130
 QUALIFIERS = [
     "",
@@ -410,6 +412,16 @@ def main() -> None:
                 for name in ("one_word", "two_words")
             }
             print("pg", {k: v for k, v in pg.items() if not isinstance(v, dict)}, result["pg_vs_tantivy_p99_ratio"])
+        elif (previous := RESULT_FILE).exists():  # keep the last PostgreSQL measurement (it takes ~15 minutes)
+            earlier = json.loads(previous.read_text(encoding="utf-8"))
+            if earlier.get("postgresql_fts") and earlier.get("items") == N:
+                pg = earlier["postgresql_fts"]
+                origin = {"from_run": earlier.get("date"), "commit": earlier["machine"]["commit"]}
+                result["postgresql_fts"] = {**pg, **origin}
+                result["pg_vs_tantivy_p99_ratio"] = {
+                    name: round(pg[name]["p99_ms"] / max(inproc[name]["p99_ms"], 1e-6), 1)
+                    for name in ("one_word", "two_words")
+                }
         result["targets"] = {
             "build_items_per_s": 20000,
             "query_p99_ms_in_process": 20,

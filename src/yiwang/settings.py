@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "yiwang.hotline",
     "yiwang.search",
     "yiwang.cases",
+    "yiwang.ratings",
     "yiwang.web",
     "yiwang.demo",
 ]
@@ -242,6 +243,39 @@ LOGGING = {
 WARNING_YELLOW_WORKDAYS = 2
 WARNING_YELLOW_RATIO = 0.2
 
+# --- Cases ----------------------------------------------------------------------------------------
+CASE_UPLOAD_MAX_BYTES = int(os.environ.get("YIWANG_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+CASE_UPLOAD_KINDS = ("pdf", "jpeg", "png", "ofd")
+IDEMPOTENCY_TTL_HOURS = 24
+
+# --- 好差评 (ratings) ---------------------------------------------------------------------------------
+# Defaults and meaning in yiwang.ratings.conf.DEFAULTS; each can be set by environment variable.
+PUBLIC_URL = os.environ.get("YIWANG_PUBLIC_URL", "http://127.0.0.1:8000")
+
+
+def _env_int(name: str) -> int | None:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else None
+
+
+RATINGS = {
+    key: value
+    for key, value in {
+        "VERIFY_DAYS": _env_int("YIWANG_RATINGS_VERIFY_DAYS"),
+        "RECTIFY_DAYS": _env_int("YIWANG_RATINGS_RECTIFY_DAYS"),
+        "REVISIT_DAYS": _env_int("YIWANG_RATINGS_REVISIT_DAYS"),
+        "LEDGER_MAX_DAYS": _env_int("YIWANG_RATINGS_LEDGER_MAX_DAYS"),
+        # Default rating (Guangdong: 7 natural days → 基本满意); off unless set.
+        "DEFAULT_AFTER_DAYS": _env_int("YIWANG_RATINGS_DEFAULT_AFTER_DAYS"),
+        "DEFAULT_LEVEL": _env_int("YIWANG_RATINGS_DEFAULT_LEVEL"),
+        "MAX_PER_PHONE_PER_DAY": _env_int("YIWANG_RATINGS_MAX_PER_PHONE_PER_DAY"),
+        "MAX_PER_DEVICE_PER_HOUR": _env_int("YIWANG_RATINGS_MAX_PER_DEVICE_PER_HOUR"),
+        "RANKING_MIN_SAMPLE": _env_int("YIWANG_RATINGS_RANKING_MIN_SAMPLE"),
+    }.items()
+    if value is not None
+}
+RATINGS["PUBLIC_URL"] = PUBLIC_URL
+
 # --- 12345 hotline ----------------------------------------------------------------------------------
 # Dispatch automatically when the suggestion's confidence reaches this (0–1); unset = the agent confirms.
 HOTLINE_AUTO_DISPATCH_CONFIDENCE = (
@@ -251,7 +285,3 @@ HOTLINE_MODELS_DIR = Path(os.environ.get("YIWANG_HOTLINE_MODELS_DIR", VAR_DIR / 
 HOTLINE_DUPLICATE_DAYS = int(os.environ.get("YIWANG_HOTLINE_DUPLICATE_DAYS", "7"))
 # Open311 GeoReport v2: the jurisdiction this endpoint serves (jurisdiction_id may be omitted by clients).
 OPEN311_JURISDICTION = os.environ.get("YIWANG_OPEN311_JURISDICTION", "yiwang.local")
-# --- Cases ----------------------------------------------------------------------------------------
-CASE_UPLOAD_MAX_BYTES = int(os.environ.get("YIWANG_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
-CASE_UPLOAD_KINDS = ("pdf", "jpeg", "png", "ofd")
-IDEMPOTENCY_TTL_HOURS = 24

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("open311/v2/", include("yiwang.hotline.open311")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("yiwang.ratings.urls")),
     path("", include("yiwang.web.urls")),
 ]
 

@@ -146,3 +146,13 @@ def test_staff_edit_check_publish(api_as, dept, geo):
 def test_rules_list(api):
     codes = [r["code"] for r in api.get("/catalog/rules").json()]
     assert "promised_within_legal" in codes and "result_sample" in codes
+
+
+def test_version_at_odd_offsets_and_extremes(api, dept):
+    a = published_item(department=dept)
+    r = api.get(f"/catalog/items/{a.code}/version-at", {"at": "1282-08-08T01:40:35.7689-18:51"})
+    assert r.status_code == 404
+    r = api.get(f"/catalog/items/{a.code}/version-at", {"at": "0001-01-01T00:00:00"})
+    assert r.status_code in (404, 422)
+    r = api.get(f"/catalog/items/{a.code}/version-at", {"at": "2999-01-01T00:00:00+14:00"})
+    assert r.status_code == 200

@@ -247,3 +247,18 @@ def test_query_log_keeps_no_control_characters():
     selectors.search(q="护照\x00\x01")
     assert querylog.flush() == 1
     assert SearchLog.objects.get().raw == "护照  "
+
+
+def test_knowledge_base_entries_are_searchable(geo):
+    from yiwang.hotline.models import KnowledgeEntry
+
+    KnowledgeEntry.objects.create(
+        question="垃圾分类怎么投放？",
+        answer="按可回收物、有害垃圾、厨余垃圾和其他垃圾分类投放。",
+        department_name="广州市城市管理和综合执法局",
+        keywords="垃圾分类,投放",
+        region=geo.gz,
+    )
+    services.rebuild(actor=SYSTEM)
+    hit = selectors.search(q="垃圾分類", log=False).results.hits[0].card
+    assert hit["kind"] == "knowledge" and "厨余垃圾" in hit["summary"]

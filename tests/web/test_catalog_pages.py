@@ -158,3 +158,15 @@ def test_bundle_page(geo, item):
     assert "户外招牌设置" not in html and "合并后 4 份，原需 4 份" in html
     html = get(c, "/bundles/open-restaurant/?sign=是").content.decode()
     assert "户外招牌设置" in html and "合并后 4 份，原需 8 份" in html
+
+
+def test_form_rendered_and_validated_on_the_server(item):
+    c = Client()
+    html = get(c, f"/items/{item.code}/form/").content.decode()
+    assert 'name="shop_name"' in html and 'name="category"' in html and "热食类" in html
+    r = c.post(f"/items/{item.code}/form/", {"area": "0"}, secure=True)
+    assert r.status_code == 422
+    html = r.content.decode()
+    assert 'data-testid="field-error-shop_name"' in html and 'data-testid="field-error-area"' in html
+    r = c.post(f"/items/{item.code}/form/", {"shop_name": "老王面馆", "category": "热食类", "area": "30"}, secure=True)
+    assert r.status_code == 200 and 'data-testid="form-valid"' in r.content.decode()

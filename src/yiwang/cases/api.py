@@ -16,7 +16,7 @@ from ninja import File, Form, Header, Query, Router, Schema, Status, UploadedFil
 from ninja import Path as PathParam
 from pydantic import Field
 
-from yiwang.core.api import PageQuery, page, with_errors
+from yiwang.core.api import DbId, PageQuery, page, with_errors
 from yiwang.core.errors import ValidationFailed
 
 from . import clock, documents, selectors, services, uploads
@@ -413,7 +413,7 @@ def message_list(request, query: Query[PageQuery], unread: bool = False):
 
 
 class CaseReadIn(Schema):
-    ids: list[int] | None = Field(None, max_length=500, description="消息ID；省略则全部标为已读")
+    ids: list[DbId] | None = Field(None, max_length=500, description="消息ID；省略则全部标为已读")
 
 
 @router.post("/cases/messages/read", response=with_errors(CaseReadOut, 401), summary="标记消息已读")

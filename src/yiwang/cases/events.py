@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.dispatch import Signal
+
 from yiwang.catalog.events import Hook
 
 Guard = Callable[[Any, Any, Any], None]  # (actor, case, action)
@@ -69,3 +71,20 @@ def labels(extra: dict[str, str]) -> None:
 bundle_completed = Hook("bundle_completed")
 # case_id: int, method: str — a result reached the applicant (送达回执 issued).
 result_delivered = Hook("result_delivered")
+
+# Sent after a case was completed (办结) and the transaction committed. ``case_id``: the case.
+# Ratings subscribe to invite the applicant to rate the service (一事一评). Not sent for the child cases of
+# a 一件事 — the whole bundle is rated once, on ``bundle_completed``.
+case_completed = Signal()
+
+
+def send_case_completed(case: Any) -> None:
+    """Schedule ``case_completed`` for ``case`` after commit, unless it belongs to a bundle."""
+    from yiwang.core.actions import on_commit
+
+    from .models import BundleChild
+
+    if BundleChild.objects.filter(case_id=case.pk).exists():
+        return
+    case_id = case.pk
+    on_commit(lambda: case_completed.send(sender=type(case), case_id=case_id))

@@ -1338,6 +1338,7 @@ def case_complete(*, actor: Any, case_id: int, delivery: str = Case.Delivery.WIN
         fields=[("办结时间", documents._time_text(now))],
     )
     notify.to_applicant(case, title="办件已办结", body=f"结果{Case.Delivery(delivery).label}。欢迎对本次服务作出评价。")
+    events.send_case_completed(case)  # after commit; a bundle's children are rated once, with the bundle
     return case
 
 

@@ -10,7 +10,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from yiwang.core.api import PageQuery, page, with_errors
-from yiwang.core.errors import NotFound
+from yiwang.core.errors import NotFound, ValidationFailed
 from yiwang.core.permissions import policy
 
 from . import codes, quality, selectors, services
@@ -267,7 +267,11 @@ def _member_out(m) -> dict[str, Any]:
 
 
 def _aware(at: dt.datetime) -> dt.datetime:
-    return timezone.make_aware(at) if timezone.is_naive(at) else at
+    """Naive times are Beijing time; everything goes to the database in UTC (PostgreSQL refuses odd offsets)."""
+    try:
+        return (timezone.make_aware(at) if timezone.is_naive(at) else at).astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        raise ValidationFailed("时间超出范围。", code="datetime_out_of_range", details={"at": str(at)}) from None
 
 
 def _item_public(code: str):

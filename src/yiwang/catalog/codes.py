@@ -291,17 +291,17 @@ CORPORATE_THEME_WORDS = frozenset(
 
 # 表单字段类型.
 FORM_FIELD_TYPES = {
-    "text": "单行文本",
-    "textarea": "多行文本",
-    "number": "数字",
-    "date": "日期",
-    "select": "单选",
-    "multiselect": "多选",
-    "checkbox": "勾选",
-    "id_number": "身份证号",
-    "credit_code": "统一社会信用代码",
-    "phone": "手机号",
-    "email": "电子邮箱",
+    "text": _("单行文本"),
+    "textarea": _("多行文本"),
+    "number": _("数字"),
+    "date": _("日期"),
+    "select": _("单选"),
+    "multiselect": _("多选"),
+    "checkbox": _("勾选"),
+    "id_number": _("身份证号"),
+    "credit_code": _("统一社会信用代码"),
+    "phone": _("手机号"),
+    "email": _("电子邮箱"),
 }
 
 # 电子证照类型 that can replace a paper material (免证办), with the words that name them in material lists.

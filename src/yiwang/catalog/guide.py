@@ -93,3 +93,38 @@ def guide(version: ServiceItemVersion) -> Guide:
         ],
         use_levels=[_name(codes.USE_LEVELS, lv) for lv in e.use_levels],
     )
+
+
+def form_rows(form, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Rows to render a :class:`FormDefinition` as HTML inputs (``catalog/_form_fields.html``).
+
+    ``values`` are what the applicant typed (a list for multiselect), ``errors`` what ``validate_data`` said.
+    """
+    values = values or {}
+    errors = errors or {}
+    rows = []
+    for f in form.fields:
+        value = values.get(f.name, [] if f.type == "multiselect" else "")
+        rows.append(
+            {
+                "f": f,
+                "id": f"ff-{f.name}",
+                "value": value,
+                "error": errors.get(f.name, ""),
+                "type_name": _(codes.FORM_FIELD_TYPES.get(f.type, f.type)),
+            }
+        )
+    return rows
+
+
+def form_values(form, post) -> dict[str, Any]:
+    """Submitted values of a form definition from a QueryDict (multiselect → list, checkbox → bool)."""
+    out: dict[str, Any] = {}
+    for f in form.fields:
+        if f.type == "multiselect":
+            out[f.name] = post.getlist(f.name)
+        elif f.type == "checkbox":
+            out[f.name] = f.name in post
+        else:
+            out[f.name] = post.get(f.name, "")
+    return out

@@ -163,6 +163,8 @@ class ServiceItemVersion(models.Model):
     cross_scope = models.CharField("通办范围", max_length=2, blank=True)
     material_count = models.PositiveSmallIntegerField("材料数", default=0)
     themes = models.CharField("主题（|分隔，筛选用）", max_length=1000, blank=True)
+    personal_themes = models.CharField("面向自然人主题（|分隔）", max_length=1000, blank=True)
+    corporate_themes = models.CharField("面向法人主题（|分隔）", max_length=1000, blank=True)
     service_objects = models.CharField("服务对象（|分隔，筛选用）", max_length=50, blank=True)
 
     # The full element set (see ``elements.ItemElements``): materials, fees, steps, FAQ, conditions, form, …

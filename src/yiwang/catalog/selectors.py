@@ -326,19 +326,16 @@ def departments_with_items(*, region_prefix: str | None = None) -> list[dict[str
 
 
 def theme_counts(*, audience: str | None = None, region_prefix: str | None = None) -> list[tuple[str, int]]:
-    """(theme, number of published items) for personal or corporate lifecycle themes, most items first."""
+    """(theme, number of published items) for personal or corporate lifecycle themes (all when ``audience``
+    is None), most items first."""
+    field = {"personal": "personal_themes", "corporate": "corporate_themes"}.get(audience or "", "themes")
     qs = ServiceItemVersion.objects.filter(item__state=ServiceItem.State.PUBLISHED, item__current_version=F("pk"))
     if region_prefix:
         qs = qs.filter(region__code__startswith=region_prefix)
     counts: dict[str, int] = {}
-    field = {"personal": "personal_themes", "corporate": "corporate_themes"}.get(audience or "")
-    for elements_themes in qs.values_list("elements", flat=True).iterator(chunk_size=1000) if field else []:
-        for theme in elements_themes.get(field, []):
+    for text in qs.exclude(**{field: ""}).values_list(field, flat=True).iterator(chunk_size=2000):
+        for theme in filter(None, text.split("|")):
             counts[theme] = counts.get(theme, 0) + 1
-    if not field:
-        for text in qs.values_list("themes", flat=True):
-            for theme in filter(None, text.split("|")):
-                counts[theme] = counts.get(theme, 0) + 1
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
@@ -351,11 +348,5 @@ def level_counts(*, region_prefix: str | None = None) -> list[tuple[int, int]]:
 
 def published_items_by_audience(*, audience: str, theme: str) -> QuerySet[ServiceItem]:
     """Published items with ``theme`` among their personal (or corporate) themes."""
-    qs = published_items(theme=theme)
-    key = "personal_themes" if audience == "personal" else "corporate_themes"
-    codes_ = [
-        code
-        for code, elements in qs.values_list("code", "current_version__elements")
-        if theme in (elements or {}).get(key, [])
-    ]
-    return published_items().filter(code__in=codes_)
+    field = "current_version__personal_themes" if audience == "personal" else "current_version__corporate_themes"
+    return published_items().filter(**{f"{field}__contains": f"|{theme}|"})

@@ -38,6 +38,8 @@ def version_columns(e: ItemElements) -> dict[str, Any]:
     cols["has_fees"] = e.has_fees
     cols["material_count"] = len(e.materials)
     cols["themes"] = _bar(dict.fromkeys([*e.personal_themes, *e.corporate_themes]))[:1000]
+    cols["personal_themes"] = _bar(e.personal_themes)[:1000]
+    cols["corporate_themes"] = _bar(e.corporate_themes)[:1000]
     cols["service_objects"] = _bar(e.service_objects)
     return cols
 

@@ -26,7 +26,7 @@ from yiwang.core.permissions import policy
 from yiwang.directory.models import Department, Region
 from yiwang.workdays.calendar import get_calendar
 
-from . import screening, timelimits
+from . import events, screening, timelimits
 from .models import (
     Assignment,
     Category,
@@ -112,6 +112,9 @@ def _move(order: WorkOrder, event: Event) -> str:
     """Apply ``event`` to the order's state (raises InvalidTransition); returns the previous state."""
     previous = order.status
     order.status = next_state(order.status, event).value
+    if order.status in (State.CLOSED, State.ANSWERED):
+        order_id = order.pk
+        on_commit(lambda: events.order_finished.send(sender=WorkOrder, order_id=order_id))
     return previous
 
 

@@ -30,6 +30,7 @@ from .lexicon import PinyinLexicon, Suggester, Suggestion
 from .synonyms import SynonymTable
 
 FIELD_BOOSTS = {"title": 4.0, "alias": 2.5, "dept": 0.8, "materials": 0.5, "faq": 0.5, "guide": 0.3}
+LONG_FIELDS = frozenset({"guide", "faq"})
 PINYIN_BOOST = 2.0
 SYNONYM_WEIGHT = 0.9
 INITIALS_WEIGHTS = (1.0, 0.4, 0.25)  # initials are ambiguous: the most typed reading leads clearly
@@ -304,8 +305,10 @@ class SearchEngine:
         concept_queries = []
         for concept in plan.concepts:
             clauses = []
-            for alternative, weight in concept.alternatives:
+            for position, (alternative, weight) in enumerate(concept.alternatives):
                 for fname, boost in FIELD_BOOSTS.items():
+                    if position and fname in LONG_FIELDS:
+                        continue  # long text only for the first reading: fewer clauses, the same top results
                     q = self._field_query(fname, alternative, boost * weight)
                     if q is not None:
                         clauses.append((tantivy.Occur.Should, q))
@@ -327,10 +330,11 @@ class SearchEngine:
                             ),
                         )
                     )
-            if clauses:
-                concept_queries.append((tantivy.Occur.Should, tantivy.Query.boolean_query(clauses)))
+            concept_queries.extend(clauses)
         if not concept_queries:
             return tantivy.Query.empty_query()
+        # One flat disjunction of (boosted) term queries: the same BM25 sum as grouping per concept, but
+        # tantivy can prune it (block-max WAND) instead of walking nested unions.
         return tantivy.Query.boolean_query(concept_queries)
 
     @staticmethod
@@ -357,35 +361,19 @@ class SearchEngine:
         if not region_code:
             return []
         prefixes = region_prefixes(region_code)
-        applies = [p.ljust(12, "0") for p in prefixes]
-        clauses = [
-            (
-                tantivy.Occur.Should,
-                tantivy.Query.const_score_query(
-                    tantivy.Query.term_set_query(SCHEMA, "region_code", applies), REGION_APPLIES
-                ),
-            )
-        ]
+        clauses = []
+
+        def boost(fname: str, value: str, score: float) -> None:
+            # A term per clause (not a term set): a term scorer seeks to the text matches, a set builds a bitset
+            term = tantivy.Query.term_query(SCHEMA, fname, value, index_option="basic")
+            clauses.append((tantivy.Occur.Should, tantivy.Query.const_score_query(term, score)))
+
+        for prefix in prefixes:  # implementations that apply to the user: their county, city, province
+            boost("region_code", prefix.ljust(12, "0"), REGION_APPLIES)
         if len(prefixes) >= 2:
-            clauses.append(
-                (
-                    tantivy.Occur.Should,
-                    tantivy.Query.const_score_query(
-                        tantivy.Query.term_query(SCHEMA, "region_anc", prefixes[1], index_option="basic"),
-                        REGION_SAME_CITY,
-                    ),
-                )
-            )
+            boost("region_anc", prefixes[1], REGION_SAME_CITY)
         if len(prefixes) >= 3:
-            clauses.append(
-                (
-                    tantivy.Occur.Should,
-                    tantivy.Query.const_score_query(
-                        tantivy.Query.term_query(SCHEMA, "region_anc", prefixes[2], index_option="basic"),
-                        REGION_SAME_COUNTY,
-                    ),
-                )
-            )
+            boost("region_anc", prefixes[2], REGION_SAME_COUNTY)
         return clauses
 
     # --- running ----------------------------------------------------------------------------------------

@@ -161,28 +161,37 @@ def hall_documents() -> Iterator[SearchDocument]:
 
 
 def knowledge_documents() -> Iterator[SearchDocument]:
-    """Hotline knowledge-base entries, once the hotline app offers ``iter_index_documents``."""
+    """Valid hotline knowledge-base entries (question → answer), when the hotline app is installed."""
     if not apps.is_installed("yiwang.hotline"):
         return
     try:
-        selectors = importlib.import_module("yiwang.hotline.selectors")
-    except ImportError:
+        model = apps.get_model("hotline", "KnowledgeEntry")
+    except LookupError:
         return
-    source = getattr(selectors, "iter_index_documents", None)
-    if source is None:
-        return
-    for data in source():
-        url = str(data.get("url") or "")
+    from django.db.models import Q
+
+    today = timezone.localdate()
+    rows = (
+        model.objects.filter(is_active=True)
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today))
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .select_related("region")
+    )
+    for entry in rows.iterator(chunk_size=2000):
+        region = entry.region
         yield SearchDocument(
             kind="knowledge",
-            code=str(data["code"]),
-            title=str(data.get("title") or data.get("question") or ""),
-            guide=str(data.get("answer") or data.get("text") or ""),
-            department=str(data.get("department") or ""),
-            region_code=str(data.get("region_code") or ""),
-            url=url,
-            actions=[Action("open", "查看解答", url)] if url else [],
-            summary=documents._summary(str(data.get("answer") or "")),
+            code=str(entry.pk),
+            title=entry.question,
+            aliases=[k for k in entry.keywords.replace("，", ",").replace("、", ",").split(",") if k.strip()],
+            guide=entry.answer,
+            department=entry.department_name,
+            department_id=entry.department_id,
+            region_code=entry.region_id or "",
+            region_name=(region.full_name or region.name) if region else "",
+            level=region.level if region else 0,
+            summary=documents._summary(entry.answer, limit=160),
+            popularity=float(entry.use_count),
         )
 
 
@@ -199,6 +208,8 @@ def count_documents() -> int | None:
     from yiwang.directory.models import Department, ServiceHall
 
     total = Department.objects.filter(is_active=True).count() + ServiceHall.objects.filter(is_active=True).count()
+    if apps.is_installed("yiwang.hotline"):
+        total += apps.get_model("hotline", "KnowledgeEntry").objects.filter(is_active=True).count()
     if catalog_available():
         from yiwang.catalog import selectors as catalog
 
@@ -228,4 +239,7 @@ def documents_for_keys(keys: list[str]) -> list[SearchDocument]:
     if by_kind.get("hall"):
         wanted = set(by_kind["hall"])
         out.extend(d for d in hall_documents() if d.code in wanted)
+    if by_kind.get("knowledge"):
+        wanted = set(by_kind["knowledge"])
+        out.extend(d for d in knowledge_documents() if d.code in wanted)
     return out

@@ -8,10 +8,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from yiwang.catalog import codes, selectors
-from yiwang.catalog.guide import guide
+from yiwang.catalog.guide import form_rows, form_values, guide
 from yiwang.catalog.models import Bundle, ServiceItem
 from yiwang.core.documents import Document, render_pdf
 from yiwang.core.errors import DomainError
@@ -214,3 +214,33 @@ def bundle_detail(request, code: str):
         "scenarios": [{**s, "answer": answers.get(s["key"], "")} for s in bundle.scenarios],
     }
     return render(request, "catalog/bundle.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def item_form(request, code: str):
+    """申请表 — the item's form definition rendered as inputs and validated on the server."""
+    item, version = _version_or_404(code, None)
+    form = version.data.form
+    if not form.fields:
+        raise Http404
+    values: dict = {}
+    errors: dict = {}
+    valid = False
+    status = 200
+    if request.method == "POST":
+        values = form_values(form, request.POST)
+        try:
+            form.validate_data(values)
+        except DomainError as exc:
+            errors = exc.details or {}
+            status = exc.status
+        else:
+            valid = True
+    context = {
+        "item": item,
+        "version": version,
+        "rows": form_rows(form, values, errors),
+        "errors": errors,
+        "valid": valid,
+    }
+    return render(request, "catalog/form.html", context, status=status)

@@ -1,0 +1,236 @@
+"""Rollup maintenance: one upsert statement per change, a day row and a month row each time.
+
+Called inside the actions that change ratings (submit, default rating, appeal upheld, rectification
+closed, return visit), so the rollups commit or roll back with the change. :func:`rebuild` recomputes
+everything from the ratings (after an import or to repair).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+
+from .models import RatingRollup, ReasonRollup, ServiceRollup
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+DIMS = ("region_code", "department_id", "hall_id", "window_id", "staff_id", "item_code")
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(LOCAL).date()
+
+
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _dims(obj) -> dict:
+    """The rollup dimensions of a rating (or a target): ids as 0 / codes as "" when absent."""
+    return {
+        "region_code": obj.region_code or "",
+        "department_id": obj.department_id or 0,
+        "hall_id": obj.hall_id or 0,
+        "window_id": obj.window_id or 0,
+        "staff_id": obj.staff_id or 0,
+        "item_code": obj.item_code or "",
+    }
+
+
+def _upsert(model, keys: Sequence[str], rows: Sequence[dict], measures: Sequence[str]) -> None:
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = [*keys, *measures]
+    quoted = [connection.ops.quote_name(c) for c in columns]
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    updates = ", ".join(f"{q} = {table}.{q} + excluded.{q}" for q in (connection.ops.quote_name(m) for m in measures))
+    # identifiers come from the models, values are parameters
+    sql = (
+        f"INSERT INTO {table} ({', '.join(quoted)}) VALUES {', '.join([one] * len(rows))} "  # noqa: S608
+        f"ON CONFLICT ({', '.join(connection.ops.quote_name(k) for k in keys)}) DO UPDATE SET {updates}"
+    )
+    params = [row[c] for row in rows for c in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+COARSE_BLANK = {"hall_id": 0, "window_id": 0, "staff_id": 0, "item_code": ""}
+
+
+def _two_grains(day: dt.date, base: dict) -> list[dict]:
+    """The four rows a change touches: day and month, with every dimension and by department only."""
+    coarse = {**base, **COARSE_BLANK}
+    month = month_of(day)
+    return [
+        {"grain": "d", "period": day, **base},
+        {"grain": "m", "period": month, **base},
+        {"grain": "dd", "period": day, **coarse},
+        {"grain": "md", "period": month, **coarse},
+    ]
+
+
+RATING_KEYS = ("grain", "period", *DIMS, "channel", "level")
+RATING_MEASURES = ("rated", "active", "defaulted", "invalidated", "rectified", "revisited")
+
+
+def bump_rating(rating, **deltas: int) -> None:
+    """Add ``deltas`` (``rated=1``, ``rectified=1`` …) to the rating's day and month rows."""
+    unknown = set(deltas) - set(RATING_MEASURES)
+    if unknown:
+        raise ValueError(f"unknown rollup measures {unknown}")
+    measures = {m: int(deltas.get(m, 0)) for m in RATING_MEASURES}
+    base = {**_dims(rating), "channel": rating.channel, "level": int(rating.level), **measures}
+    _upsert(RatingRollup, RATING_KEYS, _two_grains(rating.rated_on, base), RATING_MEASURES)
+
+
+SERVICE_KEYS = ("grain", "period", *DIMS, "target_kind")
+
+
+def bump_service(target, served_at: dt.datetime, n: int = 1) -> None:
+    """One more rateable service (the denominator of 主动评价率)."""
+    base = {**_dims(target), "target_kind": target.kind, "served": n}
+    _upsert(ServiceRollup, SERVICE_KEYS, _two_grains(local_date(served_at), base), ("served",))
+
+
+REASON_KEYS = ("grain", "period", *DIMS, "level", "reason")
+
+
+def bump_reasons(rating, reasons: Iterable[str], n: int = 1) -> None:
+    rows = []
+    for reason in sorted(set(reasons)):  # a fixed order: concurrent upserts lock rows in the same order
+        base = {**_dims(rating), "level": int(rating.level), "reason": reason, "n": n}
+        rows += _two_grains(rating.rated_on, base)
+    if rows:
+        _upsert(ReasonRollup, REASON_KEYS, rows, ("n",))
+
+
+# --- rebuild ---------------------------------------------------------------------------------------
+def _month_expr(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"date_trunc('month', {column})::date"
+    return f"date({column}, 'start of month')"
+
+
+def _local_date_expr(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"({column} AT TIME ZONE 'Asia/Shanghai')::date"
+    return f"date({column}, '+8 hours')"
+
+
+def rebuild() -> dict[str, int]:
+    """Recompute every rollup from ratings, rectifications and invitations. Returns row counts."""
+    from .models import Rating, RatingInvitation, Rectification
+
+    rating = Rating._meta.db_table
+    rectification = Rectification._meta.db_table
+    invitation = RatingInvitation._meta.db_table
+    dims = (
+        "r.region_code, COALESCE(r.department_id, 0), COALESCE(r.hall_id, 0), COALESCE(r.window_id, 0), "
+        "COALESCE(r.staff_id, 0), r.item_code"
+    )
+    dim_cols = ", ".join(DIMS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for model in (RatingRollup, ServiceRollup, ReasonRollup):
+            cursor.execute(f"DELETE FROM {model._meta.db_table}")  # noqa: S608 - table names from models
+        for grain, period in (("d", "r.rated_on"), ("m", _month_expr("r.rated_on"))):
+            cursor.execute(
+                f"""
+                INSERT INTO {RatingRollup._meta.db_table}
+                    (grain, period, {dim_cols}, channel, level,
+                     rated, active, defaulted, invalidated, rectified, revisited)
+                SELECT '{grain}', {period}, {dims}, r.channel, r.level,
+                    SUM(CASE WHEN r.excluded_at IS NULL THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN r.excluded_at IS NULL AND r.is_default = %s THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN r.excluded_at IS NULL AND r.is_default = %s THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN r.excluded_at IS NOT NULL THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN x.state = 'closed' THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN x.revisit_reached = %s THEN 1 ELSE 0 END)
+                FROM {rating} r LEFT JOIN {rectification} x ON x.rating_id = r.id
+                WHERE r.kind = 'first'
+                GROUP BY {period}, {dims}, r.channel, r.level
+                """,  # noqa: S608 - identifiers only
+                [False, True, True],
+            )
+        served_date = _local_date_expr("r.served_at")
+        inv_dims = (
+            "r.region_code, COALESCE(r.department_id, 0), COALESCE(r.hall_id, 0), COALESCE(r.window_id, 0), "
+            "COALESCE(r.staff_id, 0), r.item_code"
+        )
+        for grain, period in (("d", served_date), ("m", _month_expr(served_date))):
+            cursor.execute(
+                f"""
+                INSERT INTO {ServiceRollup._meta.db_table} (grain, period, {dim_cols}, target_kind, served)
+                SELECT '{grain}', {period}, {inv_dims}, r.target_kind, COUNT(*)
+                FROM {invitation} r
+                WHERE r.purpose = 'first'
+                GROUP BY {period}, {inv_dims}, r.target_kind
+                """  # noqa: S608 - identifiers only
+            )
+        _rebuild_coarse(cursor, RatingRollup, "channel, level", RATING_MEASURES)
+        _rebuild_coarse(cursor, ServiceRollup, "target_kind", ("served",))
+    _rebuild_reasons()
+    with transaction.atomic(), connection.cursor() as cursor:
+        _rebuild_coarse(cursor, ReasonRollup, "level, reason", ("n",))
+    return {
+        "ratings": RatingRollup.objects.count(),
+        "services": ServiceRollup.objects.count(),
+        "reasons": ReasonRollup.objects.count(),
+    }
+
+
+def _rebuild_coarse(cursor, model, extra: str, measures: Sequence[str]) -> None:
+    """Department-level rows ("dd", "md") summed from the full rows ("d", "m")."""
+    table = model._meta.db_table
+    sums = ", ".join(f"SUM({m})" for m in measures)
+    for fine, coarse in (("d", "dd"), ("m", "md")):
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (grain, period, {", ".join(DIMS)}, {extra}, {", ".join(measures)})
+            SELECT '{coarse}', period, region_code, department_id, 0, 0, 0, '', {extra}, {sums}
+            FROM {table} WHERE grain = '{fine}'
+            GROUP BY period, region_code, department_id, {extra}
+            """  # noqa: S608 - identifiers only
+        )
+
+
+def _rebuild_reasons(batch: int = 2000) -> None:
+    """Reasons are a JSON list per rating: counted in Python (portable), written in batches."""
+    from collections import Counter
+
+    from .models import Rating
+
+    counts: Counter = Counter()
+    rows = (
+        Rating.objects.filter(kind="first", excluded_at__isnull=True)
+        .exclude(reasons=[])
+        .values_list(
+            *("region_code", "department_id", "hall_id", "window_id", "staff_id", "item_code"),
+            "level",
+            "rated_on",
+            "reasons",
+        )
+        .iterator(chunk_size=batch)
+    )
+    for region, dept, hall, window, staff, item, level, day, reasons in rows:
+        dims = (region or "", dept or 0, hall or 0, window or 0, staff or 0, item or "")
+        for reason in set(reasons or []):
+            counts[("d", day, *dims, level, reason)] += 1
+            counts[("m", month_of(day), *dims, level, reason)] += 1
+    objs = [
+        ReasonRollup(
+            grain=k[0],
+            period=k[1],
+            region_code=k[2],
+            department_id=k[3],
+            hall_id=k[4],
+            window_id=k[5],
+            staff_id=k[6],
+            item_code=k[7],
+            level=k[8],
+            reason=k[9],
+            n=n,
+        )
+        for k, n in counts.items()
+    ]
+    ReasonRollup.objects.bulk_create(objs, batch_size=batch)
