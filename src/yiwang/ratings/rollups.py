@@ -55,19 +55,27 @@ def _upsert(model, keys: Sequence[str], rows: Sequence[dict], measures: Sequence
         cursor.execute(sql, params)
 
 
-COARSE_BLANK = {"hall_id": 0, "window_id": 0, "staff_id": 0, "item_code": ""}
+# Summary grains: (source grain, dimensions kept besides region and department, keeps the channel).
+# "d"/"m" keep everything; the summaries are what province-wide reports and rankings read.
+SUMMARIES = {
+    "dd": ("d", (), True),  # day × department (× channel)
+    "md": ("m", (), True),  # month × department (× channel)
+    "ms": ("m", ("hall_id", "window_id", "staff_id"), False),  # month × hall × window × staff
+    "mi": ("m", ("item_code",), False),  # month × item
+}
+BLANK = {"hall_id": 0, "window_id": 0, "staff_id": 0, "item_code": ""}
 
 
 def _two_grains(day: dt.date, base: dict) -> list[dict]:
-    """The four rows a change touches: day and month, with every dimension and by department only."""
-    coarse = {**base, **COARSE_BLANK}
+    """The rows a change touches: the detailed day and month rows and every summary row."""
     month = month_of(day)
-    return [
-        {"grain": "d", "period": day, **base},
-        {"grain": "m", "period": month, **base},
-        {"grain": "dd", "period": day, **coarse},
-        {"grain": "md", "period": month, **coarse},
-    ]
+    rows = [{"grain": "d", "period": day, **base}, {"grain": "m", "period": month, **base}]
+    for grain, (source, kept, channel) in SUMMARIES.items():
+        row = {**base, **{k: v for k, v in BLANK.items() if k not in kept}}
+        if not channel and "channel" in row:
+            row["channel"] = ""
+        rows.append({"grain": grain, "period": day if source == "d" else month, **row})
+    return rows
 
 
 RATING_KEYS = ("grain", "period", *DIMS, "channel", "level")
@@ -180,16 +188,22 @@ def rebuild() -> dict[str, int]:
 
 
 def _rebuild_coarse(cursor, model, extra: str, measures: Sequence[str]) -> None:
-    """Department-level rows ("dd", "md") summed from the full rows ("d", "m")."""
+    """The summary rows (:data:`SUMMARIES`) summed from the detailed ones ("d", "m")."""
     table = model._meta.db_table
     sums = ", ".join(f"SUM({m})" for m in measures)
-    for fine, coarse in (("d", "dd"), ("m", "md")):
+    extras = [e.strip() for e in extra.split(",")]
+    for grain, (source, kept, channel) in SUMMARIES.items():
+        select = ["region_code", "department_id"]
+        for dim in ("hall_id", "window_id", "staff_id", "item_code"):
+            select.append(dim if dim in kept else ("''" if dim == "item_code" else "0"))
+        extra_select = [e if (e != "channel" or channel) else "''" for e in extras]
+        group = ["period", "region_code", "department_id", *kept, *[e for e in extras if e != "channel" or channel]]
         cursor.execute(
             f"""
             INSERT INTO {table} (grain, period, {", ".join(DIMS)}, {extra}, {", ".join(measures)})
-            SELECT '{coarse}', period, region_code, department_id, 0, 0, 0, '', {extra}, {sums}
-            FROM {table} WHERE grain = '{fine}'
-            GROUP BY period, region_code, department_id, {extra}
+            SELECT '{grain}', period, {", ".join(select)}, {", ".join(extra_select)}, {sums}
+            FROM {table} WHERE grain = '{source}'
+            GROUP BY {", ".join(group)}
             """  # noqa: S608 - identifiers only
         )
 
