@@ -177,8 +177,7 @@ def rebuild() -> dict[str, int]:
             )
         _rebuild_coarse(cursor, RatingRollup, "channel, level", RATING_MEASURES)
         _rebuild_coarse(cursor, ServiceRollup, "target_kind", ("served",))
-    _rebuild_reasons()
-    with transaction.atomic(), connection.cursor() as cursor:
+        _rebuild_reasons(cursor)
         _rebuild_coarse(cursor, ReasonRollup, "level, reason", ("n",))
     return {
         "ratings": RatingRollup.objects.count(),
@@ -208,43 +207,26 @@ def _rebuild_coarse(cursor, model, extra: str, measures: Sequence[str]) -> None:
         )
 
 
-def _rebuild_reasons(batch: int = 2000) -> None:
-    """Reasons are a JSON list per rating: counted in Python (portable), written in batches."""
-    from collections import Counter
-
+def _rebuild_reasons(cursor) -> None:
+    """Reasons are a JSON list per rating: unnest them in SQL (jsonb on PostgreSQL, json_each on SQLite)."""
     from .models import Rating
 
-    counts: Counter = Counter()
-    rows = (
-        Rating.objects.filter(kind="first", excluded_at__isnull=True)
-        .exclude(reasons=[])
-        .values_list(
-            *("region_code", "department_id", "hall_id", "window_id", "staff_id", "item_code"),
-            "level",
-            "rated_on",
-            "reasons",
-        )
-        .iterator(chunk_size=batch)
+    rating = Rating._meta.db_table
+    if connection.vendor == "postgresql":
+        unnest, reason = "CROSS JOIN LATERAL jsonb_array_elements_text(r.reasons) AS x(reason)", "x.reason"
+    else:
+        unnest, reason = ", json_each(r.reasons) AS x", "x.value"
+    dims = (
+        "r.region_code, COALESCE(r.department_id, 0), COALESCE(r.hall_id, 0), COALESCE(r.window_id, 0), "
+        "COALESCE(r.staff_id, 0), r.item_code"
     )
-    for region, dept, hall, window, staff, item, level, day, reasons in rows:
-        dims = (region or "", dept or 0, hall or 0, window or 0, staff or 0, item or "")
-        for reason in set(reasons or []):
-            counts[("d", day, *dims, level, reason)] += 1
-            counts[("m", month_of(day), *dims, level, reason)] += 1
-    objs = [
-        ReasonRollup(
-            grain=k[0],
-            period=k[1],
-            region_code=k[2],
-            department_id=k[3],
-            hall_id=k[4],
-            window_id=k[5],
-            staff_id=k[6],
-            item_code=k[7],
-            level=k[8],
-            reason=k[9],
-            n=n,
+    for grain, period in (("d", "r.rated_on"), ("m", _month_expr("r.rated_on"))):
+        cursor.execute(
+            f"""
+            INSERT INTO {ReasonRollup._meta.db_table} (grain, period, {", ".join(DIMS)}, level, reason, n)
+            SELECT '{grain}', {period}, {dims}, r.level, {reason}, COUNT(*)
+            FROM {rating} r {unnest}
+            WHERE r.kind = 'first' AND r.excluded_at IS NULL
+            GROUP BY {period}, {dims}, r.level, {reason}
+            """  # noqa: S608 - identifiers only
         )
-        for k, n in counts.items()
-    ]
-    ReasonRollup.objects.bulk_create(objs, batch_size=batch)
