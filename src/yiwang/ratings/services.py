@@ -34,6 +34,7 @@ from .models import (
     RectificationEvent,
     ServiceContact,
 )
+from .selectors import existing_for
 from .transitions import Classification, Event, State, next_state
 
 log = logging.getLogger(__name__)
@@ -223,18 +224,6 @@ def invitation_token(invitation: RatingInvitation) -> str:
 
 
 # --- ratings ----------------------------------------------------------------------------------------
-def existing_for(kind: str, target_id: str) -> scale.Existing:
-    first_at, follow = None, False
-    for rating_kind, rated_at in Rating.objects.filter(target_kind=kind, target_id=target_id).values_list(
-        "kind", "rated_at"
-    ):
-        if rating_kind == scale.Kind.FIRST:
-            first_at = rated_at
-        else:
-            follow = True
-    return scale.Existing(first_at=first_at, has_follow_up=follow)
-
-
 def _throttle(*, phone_hash: str, device_hash: str, now: dt.datetime) -> None:
     config = conf.get()
     if phone_hash:
@@ -385,7 +374,8 @@ def _rating_submit(
         _open_rectification(rating, now=now)
     if evaluator_device is not None:
         EvaluatorDevice.objects.filter(pk=evaluator_device.pk).update(last_seen_at=now)
-    audit.record(
+    audit.record(  # deferred: thousands a second must not queue on the chain head (core.audit)
+        deferred=True,
         actor=person,
         action="ratings.rating.submit",
         obj=rating,

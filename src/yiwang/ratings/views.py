@@ -59,10 +59,10 @@ def _with_device_cookie(request, response):
 
 
 # --- the mobile rating page ---------------------------------------------------------------------------
-def _options(view, level: int | None) -> dict:
+def _options(view, level: int | None, channel: str) -> dict:
     if level is None:
         return {}
-    mode = view.target.mode
+    mode = scale.service_mode(channel, view.target.mode)
     return {
         "level": level,
         "level_label": scale.Level(level).label,
@@ -89,7 +89,7 @@ def rate(request, token: str):
         "faces": FACE_LEVELS,
         "form": request.POST,
         "department": Department.objects.filter(pk=view.target.department_id).first(),
-        **_options(view, level),
+        **_options(view, level, channel),
     }
     if request.method == "POST" and level is not None:
         try:
