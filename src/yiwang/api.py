@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 
+from django.db import DataError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -14,11 +15,14 @@ from ninja.renderers import JSONRenderer
 
 from yiwang.accounts.api import router as accounts_router
 from yiwang.accounts.api_auth import AUTH
+from yiwang.cases.api import router as cases_router
+from yiwang.catalog.api import router as catalog_router
 from yiwang.core.errors import DomainError
 from yiwang.core.routers import router as audit_router
 from yiwang.directory.api import router as directory_router
 from yiwang.hotline.api import router as hotline_router
 from yiwang.ratings.api import router as ratings_router
+from yiwang.search.api import router as search_router
 from yiwang.workdays.api import router as workdays_router
 
 log = logging.getLogger("yiwang.api")
@@ -48,7 +52,10 @@ api.add_router("", accounts_router)
 api.add_router("", directory_router)
 api.add_router("/workdays", workdays_router)
 api.add_router("/audit", audit_router)
+api.add_router("/catalog", catalog_router)
 api.add_router("/hotline", hotline_router)
+api.add_router("", search_router)
+api.add_router("", cases_router)
 api.add_router("/ratings", ratings_router)
 
 
@@ -95,8 +102,23 @@ def on_http_error(request, exc: HttpError):
     return _error(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc.message))
 
 
+@api.exception_handler(OverflowError)
+def on_overflow(request, exc: OverflowError):
+    # A number beyond what the database stores (SQLite: 64-bit) is bad input, not a server error.
+    return _error(request, 400, "value_out_of_range", "数值超出允许范围。")
+
+
+@api.exception_handler(DataError)
+def on_data_error(request, exc: DataError):
+    # PostgreSQL rejects out-of-range numbers and NUL bytes in text: bad input, nothing was written.
+    return _error(request, 400, "invalid_value", "请求中的数值或文本不合法。")
+
+
 @api.exception_handler(Exception)
 def on_unexpected(request, exc: Exception):
+    if isinstance(exc, ValueError) and "NUL (0x00)" in str(exc):
+        # psycopg refuses NUL characters in text parameters: bad input, nothing was written.
+        return _error(request, 400, "invalid_value", "请求中的数值或文本不合法。")
     log.exception("unhandled API error")
     return _error(
         request,

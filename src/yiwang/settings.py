@@ -77,8 +77,9 @@ INSTALLED_APPS = [
     "yiwang.directory",
     "yiwang.accounts",
     "yiwang.catalog",
-    "yiwang.cases",
     "yiwang.hotline",
+    "yiwang.search",
+    "yiwang.cases",
     "yiwang.ratings",
     "yiwang.web",
     "yiwang.demo",
@@ -202,6 +203,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = VAR_DIR / "media"
 SEARCH_INDEX_DIR = Path(os.environ.get("YIWANG_SEARCH_INDEX_DIR", VAR_DIR / "search-index"))
+SEARCH_LOG_BATCH = int(os.environ.get("YIWANG_SEARCH_LOG_BATCH", "50"))  # query-log entries written together
+SEARCH_LOG_SECONDS = float(os.environ.get("YIWANG_SEARCH_LOG_SECONDS", "5"))
 PRIVATE_FILES_DIR = Path(os.environ.get("YIWANG_PRIVATE_FILES_DIR", VAR_DIR / "private"))
 
 # --- Background jobs (django-tasks API) ----------------------------------------------------------

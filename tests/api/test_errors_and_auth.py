@@ -165,3 +165,29 @@ def test_audit_endpoints(api_as, geo, system):
     assert_error(api_as(sup).post("/audit/verify"), 403, "permission_denied")
     root = StaffFactory(is_superuser=True)
     assert api_as(root).post("/audit/verify").json()["ok"] is True
+
+
+def test_ids_beyond_64_bits_are_rejected_not_500(api_as, geo):
+    user = UserFactory(kind="person")
+    r = api_as(user).post("/cases/messages/read", {"ids": [2**70]})
+    assert_error(r, 422, "validation_failed")
+
+
+def test_out_of_range_and_nul_input_map_to_400(rf):
+    """The last-resort handlers turn database refusals of bad input into 400s, never 500s."""
+    from django.db import DataError
+
+    from yiwang.api import on_data_error, on_overflow, on_unexpected
+
+    request = rf.get("/api/v1/x")
+    assert on_overflow(request, OverflowError("Python int too large")).status_code == 400
+    assert on_data_error(request, DataError("integer out of range")).status_code == 400
+    nul = ValueError("A string literal cannot contain NUL (0x00) characters.")
+    assert on_unexpected(request, nul).status_code == 400
+    assert on_unexpected(request, RuntimeError("boom")).status_code == 500
+
+
+def test_nul_byte_in_a_filter_is_not_a_server_error(api_as, geo):
+    admin = staff(Role.SUPERVISOR, DepartmentFactory(region=geo.gd), username="sup-nul")
+    r = api_as(admin).get("/audit/events?action=a%00b")
+    assert r.status_code in (200, 400, 422), r.content

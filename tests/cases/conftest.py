@@ -22,3 +22,22 @@ def apply(marks):
         return fn
 
     return decorate
+
+
+@pytest.fixture
+def api_as(db):
+    from tests.api.conftest import ApiClient
+    from yiwang.accounts import services
+
+    def make(user):
+        _, plain = services.api_token_create(actor=user, name="test")
+        return ApiClient(plain)
+
+    return make
+
+
+@pytest.fixture
+def api():
+    from tests.api.conftest import ApiClient
+
+    return ApiClient()

@@ -3,6 +3,7 @@
 import csv
 import io
 
+import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -165,3 +166,13 @@ def test_department_model_suggests_a_department_when_no_rule_matches(models_dir)
     TextClassifier().fit(texts, labels).save(classifier.model_path("department"))
     o = services.order_create(actor=w.agent, title="欠薪", content="老板拖欠工资", region_code=w.geo.ws.code)
     assert o.suggested_department == w.hrss
+
+
+def test_fast_path_equals_the_sparse_path():
+    texts = [r[0] + r[1] for r in ROWS]
+    model = TextClassifier().fit(texts, [r[2] for r in ROWS])
+    probes = ["小区路灯坏了  晚上很黑", "公司拖欠工資", "", "ABC 测试 test", "工地噪音", *texts[:4]]
+    fast = np.vstack([model._fast_scores(t) for t in probes])
+    slow = model.model.decision_function(model.features(probes))
+    assert np.allclose(fast, slow, atol=1e-6)
+    assert model.predict(probes[:2]) == [model.predict([p])[0] for p in probes[:2]]

@@ -16,12 +16,11 @@ import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from yiwang.workdays.calendar import get_calendar
 from yiwang.workdays.engine import Unit
 
-from . import bulk
+from . import bulk, clock
 from . import deadlines as dl
 from .models import Case, CasePause
 from .states import UNDER_DEADLINE
@@ -106,7 +105,7 @@ def _tables(calendar: Any) -> bulk.Tables:
 
 def recompute_open_cases(*, years: list[int] | None = None, on: dt.date | None = None) -> dict[str, int]:
     """Recompute the deadlines of every open case that may depend on ``years``; returns counts."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     yellow_days, ratio = settings.WARNING_YELLOW_WORKDAYS, settings.WARNING_YELLOW_RATIO
     stats = {"checked": 0, "changed": 0, "paused": 0}
     qs = candidates(years=years)
@@ -206,10 +205,10 @@ def _one_by_one(rows: list[tuple], on: dt.date, yellow_days: int, ratio: float) 
             legal_unit=r[6],
             extension_days=r[7],
         )
-        clock = clock_of(case, pauses[r[0]])
-        if clock is None:
+        case_clock = clock_of(case, pauses[r[0]])
+        if case_clock is None:
             continue
-        stored = dl.for_case(get_calendar(r[1]), clock, today=on, yellow_days=yellow_days, yellow_ratio=ratio)
+        stored = dl.for_case(get_calendar(r[1]), case_clock, today=on, yellow_days=yellow_days, yellow_ratio=ratio)
         new = (stored.promised_due, stored.legal_due, stored.yellow_on, stored.provisional, int(stored.level))
         if new != tuple(r[8:13]):
             out.append((r[0], *new))
@@ -218,7 +217,7 @@ def _one_by_one(rows: list[tuple], on: dt.date, yellow_days: int, ratio: float) 
 
 def refresh_levels(*, on: dt.date | None = None) -> int:
     """Bring the stored warning level of running clocks up to date (the queues use the dates directly)."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     base = Case.objects.filter(state="in_process", promised_due__isnull=False)
     red = base.filter(promised_due__lt=on).exclude(warning_level=2).update(warning_level=2)
     yellow = base.filter(promised_due__gte=on, yellow_on__lte=on).exclude(warning_level=1).update(warning_level=1)

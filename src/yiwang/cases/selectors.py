@@ -7,20 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
 
 from yiwang.accounts.models import StaffMembership, User
 from yiwang.accounts.roles import Role
 from yiwang.core.errors import NotFound
 from yiwang.core.permissions import policy
 
-from . import rules
+from . import clock, rules
 from .models import Case, CaseDocument, CaseEvent, Message
-from .states import ACTORS, Action, Party, State, actions_from
-
-
-def today() -> dt.date:
-    return timezone.localdate()
+from .states import ACTORS, Action, Party, State, _, actions_from
 
 
 def visible_cases(*, user: Any) -> QuerySet[Case]:
@@ -59,22 +54,22 @@ class Queue:
 
 
 QUEUES: list[Queue] = [
-    Queue("pretrial", "待预审"),
-    Queue("to_accept", "待受理"),
-    Queue("supplement", "补正中"),
-    Queue("in_process", "在办"),
-    Queue("special", "特别程序"),
-    Queue("at_risk", "即将超期"),
-    Queue("overdue", "已超期"),
-    Queue("to_deliver", "待出件"),
-    Queue("extensions", "延期待审批"),
+    Queue("pretrial", _("待预审")),
+    Queue("to_accept", _("待受理")),
+    Queue("supplement", _("补正中")),
+    Queue("in_process", _("在办")),
+    Queue("special", _("特别程序")),
+    Queue("at_risk", _("即将超期")),
+    Queue("overdue", _("已超期")),
+    Queue("to_deliver", _("待出件")),
+    Queue("extensions", _("延期待审批")),
 ]
 QUEUE_KEYS = [q.key for q in QUEUES]
 
 
 def queue_filter(key: str, *, on: dt.date | None = None) -> Q:
     """The rows of one queue. 即将超期/已超期 compare stored dates with today (indexed, no per-row work)."""
-    on = on or today()
+    on = on or clock.today()
     match key:
         case "pretrial":
             return Q(state=State.SUBMITTED)

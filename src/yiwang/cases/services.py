@@ -33,8 +33,8 @@ from yiwang.directory.models import Window
 from yiwang.workdays.calendar import get_calendar
 from yiwang.workdays.engine import Pause, Unit
 
+from . import clock, documents, events, idempotency, notify, numbering, rules, uploads
 from . import deadlines as dl
-from . import documents, events, idempotency, notify, numbering, rules, uploads
 from .models import (
     Case,
     CaseDocument,
@@ -69,10 +69,6 @@ STEP_NAMES = {
 
 
 # --- helpers ------------------------------------------------------------------------------------------
-
-
-def today() -> dt.date:
-    return timezone.localdate()
 
 
 def _label(actor: Any) -> str:
@@ -202,16 +198,16 @@ def clock_of(case: Case, pauses: Sequence[CasePause] | None = None) -> dl.Clock 
 
 def refresh_deadlines(case: Case, *, on: dt.date | None = None) -> bool:
     """Recompute the stored deadlines of one case; ``True`` when something changed (caller saves)."""
-    clock = clock_of(case)
+    case_clock = clock_of(case)
     before = (case.promised_due, case.legal_due, case.yellow_on, case.deadlines_provisional, case.warning_level)
-    if clock is None:
+    if case_clock is None:
         case.promised_due = case.legal_due = case.yellow_on = None
         case.deadlines_provisional, case.warning_level = False, 0
     else:
         stored = dl.for_case(
             get_calendar(case.region_code),
-            clock,
-            today=on or today(),
+            case_clock,
+            today=on or clock.today(),
             yellow_days=settings.WARNING_YELLOW_WORKDAYS,
             yellow_ratio=settings.WARNING_YELLOW_RATIO,
         )
@@ -814,7 +810,9 @@ def case_resubmit(*, actor: Any, case_id: int, note: str = "", paper_indexes: It
         _receive(case, now)  # receipt of the completed materials restarts the 5-day clock
         fields += ["received_at", "deemed_acceptance_on", "deemed_accepted"]
     else:  # back in the review: the clock runs again
-        CasePause.objects.filter(case=case, end__isnull=True).update(end=max(today(), _open_start(case)), ended_at=now)
+        CasePause.objects.filter(case=case, end__isnull=True).update(
+            end=max(clock.today(), _open_start(case)), ended_at=now
+        )
         refresh_deadlines(case)
         fields += list(DEADLINE_FIELDS)
     _save(case, *fields)
@@ -824,7 +822,9 @@ def case_resubmit(*, actor: Any, case_id: int, note: str = "", paper_indexes: It
 
 
 def _open_start(case: Case) -> dt.date:
-    return CasePause.objects.filter(case=case, end__isnull=True).values_list("start", flat=True).first() or today()
+    return (
+        CasePause.objects.filter(case=case, end__isnull=True).values_list("start", flat=True).first() or clock.today()
+    )
 
 
 def _start_steps(case: Case, actor: Any, now: dt.datetime, note: str) -> None:
@@ -867,8 +867,8 @@ def case_accept(*, actor: Any, case_id: int, note: str = "") -> Case:
     version = case.version
     case.state, case.accepted_at = new, now
     # §32(4): a case deemed accepted counts from the day its materials were received.
-    received_on = timezone.localdate(case.received_at) if case.received_at else today()
-    case.accepted_on = received_on if case.deemed_accepted else today()
+    received_on = timezone.localdate(case.received_at) if case.received_at else clock.today()
+    case.accepted_on = received_on if case.deemed_accepted else clock.today()
     case.promised_limit, case.promised_unit = version.promised_limit, version.promised_limit_unit
     case.legal_limit, case.legal_unit = version.legal_limit, version.legal_limit_unit
     _start_steps(case, actor, now, note)
@@ -934,7 +934,7 @@ def cases_flag_deemed_accepted(*, actor: Any, on: dt.date | None = None) -> int:
     """§32(4): flag every received case left without notice or decision past its 5th working day."""
     if not getattr(actor, "is_system", False):
         raise PermissionDenied("只有系统定时任务可以标记视为受理。", code="system_only")
-    on = on or today()
+    on = on or clock.today()
     ids = list(
         Case.objects.filter(state=State.RECEIVED, deemed_accepted=False, deemed_acceptance_on__lt=on).values_list(
             "pk", flat=True
@@ -999,7 +999,7 @@ def case_complete_step(*, actor: Any, case_id: int, opinion: str) -> Case:
 def _pause(case: Case, kind: str, **fields: Any) -> CasePause:
     if CasePause.objects.filter(case=case, end__isnull=True).exists():
         raise Conflict("计时已暂停。", code="clock_already_stopped")
-    return CasePause.objects.create(case=case, kind=kind, start=today(), **fields)
+    return CasePause.objects.create(case=case, kind=kind, start=clock.today(), **fields)
 
 
 @action
@@ -1083,7 +1083,7 @@ def case_end_special(*, actor: Any, case_id: int, result: str) -> Case:
     result = _require_text(result, "result", "请填写特别程序的结果。")
     pause = CasePause.objects.filter(case=case, end__isnull=True).first()
     if pause is not None:
-        pause.end, pause.ended_at, pause.result = max(today(), pause.start), timezone.now(), result
+        pause.end, pause.ended_at, pause.result = max(clock.today(), pause.start), timezone.now(), result
         pause.save(update_fields=["end", "ended_at", "result"])
     case.state = new
     refresh_deadlines(case)
@@ -1198,7 +1198,7 @@ def case_decide(*, actor: Any, case_id: int, approve: bool, opinion: str) -> Cas
     case.decision = Case.Decision.APPROVED if approve else Case.Decision.REJECTED
     case.decision_reason, case.handler = opinion, _user(actor)
     if approve:
-        case.delivery_due = dl.delivery_due(get_calendar(case.region_code), today())
+        case.delivery_due = dl.delivery_due(get_calendar(case.region_code), clock.today())
     case.extensions.filter(status=CaseExtension.Status.PENDING).update(
         status=CaseExtension.Status.REJECTED, decided_at=now, decision_note="已作出决定"
     )
@@ -1286,7 +1286,7 @@ def case_withdraw(*, actor: Any, case_id: int, reason: str = "") -> Case:
     before = case.state
     new = _check(actor, case, A.WITHDRAW)
     now = timezone.now()
-    CasePause.objects.filter(case=case, end__isnull=True).update(end=today(), ended_at=now)
+    CasePause.objects.filter(case=case, end__isnull=True).update(end=clock.today(), ended_at=now)
     case.extensions.filter(status=CaseExtension.Status.PENDING).update(
         status=CaseExtension.Status.REJECTED, decided_at=now, decision_note="申请人已撤回"
     )
@@ -1309,7 +1309,7 @@ def case_supervise(
     before = case.state
     _check(actor, case, A.SUPERVISE)
     note = _require_text(note, "note", "请填写督办意见。")
-    if feedback_due < today():
+    if feedback_due < clock.today():
         raise ValidationFailed("反馈期限不能早于今天。", code="feedback_due_invalid")
     target = None
     if target_id is not None:

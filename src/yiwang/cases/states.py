@@ -27,6 +27,11 @@ import enum
 from collections.abc import Iterable
 
 
+def _(text: str) -> str:
+    """Marks a label for the message catalogue (xgettext's ``_`` keyword); translated where it is shown."""
+    return text
+
+
 class State(enum.StrEnum):
     """办件状态."""
 
@@ -49,18 +54,18 @@ class State(enum.StrEnum):
 
 
 STATE_LABELS: dict[State, str] = {
-    State.DRAFT: "草稿",
-    State.SUBMITTED: "待预审",
-    State.PRETRIAL_REJECTED: "预审不通过",
-    State.RECEIVED: "待受理",
-    State.SUPPLEMENT: "补正中",
-    State.NOT_ACCEPTED: "不予受理",
-    State.IN_PROCESS: "在办",
-    State.REVIEW_SUPPLEMENT: "补正中（审查）",
-    State.SPECIAL: "特别程序",
-    State.DECIDED: "待出件",
-    State.COMPLETED: "办结",
-    State.WITHDRAWN: "已撤回",
+    State.DRAFT: _("草稿"),
+    State.SUBMITTED: _("待预审"),
+    State.PRETRIAL_REJECTED: _("预审不通过"),
+    State.RECEIVED: _("待受理"),
+    State.SUPPLEMENT: _("补正中"),
+    State.NOT_ACCEPTED: _("不予受理"),
+    State.IN_PROCESS: _("在办"),
+    State.REVIEW_SUPPLEMENT: _("补正中（审查）"),
+    State.SPECIAL: _("特别程序"),
+    State.DECIDED: _("待出件"),
+    State.COMPLETED: _("办结"),
+    State.WITHDRAWN: _("已撤回"),
 }
 
 
@@ -98,30 +103,30 @@ class Action(enum.StrEnum):
 
 
 ACTION_LABELS: dict[Action, str] = {
-    Action.SAVE_DRAFT: "保存草稿",
-    Action.SUBMIT: "提交申请",
-    Action.WINDOW_RECEIVE: "窗口收件",
-    Action.PRETRIAL_PASS: "预审通过",
-    Action.PRETRIAL_RETURN: "退回修改",
-    Action.PRETRIAL_REJECT: "预审不通过",
-    Action.REQUEST_SUPPLEMENT: "一次性告知补正",
-    Action.RESUBMIT: "补正提交",
-    Action.ACCEPT: "受理",
-    Action.NOT_ACCEPT: "不予受理",
-    Action.FLAG_DEEMED_ACCEPTED: "视为受理",
-    Action.COMPLETE_STEP: "办理环节",
-    Action.RETURN_FOR_SUPPLEMENT: "退回补正",
-    Action.START_SPECIAL: "启动特别程序",
-    Action.END_SPECIAL: "结束特别程序",
-    Action.REQUEST_EXTENSION: "申请延期",
-    Action.APPROVE_EXTENSION: "批准延期",
-    Action.REJECT_EXTENSION: "不批准延期",
-    Action.DECIDE_APPROVE: "准予许可",
-    Action.DECIDE_REJECT: "不予许可",
-    Action.COMPLETE: "出件办结",
-    Action.WITHDRAW: "撤回",
-    Action.SUPERVISE: "督办",
-    Action.SUPERVISE_FEEDBACK: "督办反馈",
+    Action.SAVE_DRAFT: _("保存草稿"),
+    Action.SUBMIT: _("提交申请"),
+    Action.WINDOW_RECEIVE: _("窗口收件"),
+    Action.PRETRIAL_PASS: _("预审通过"),
+    Action.PRETRIAL_RETURN: _("退回修改"),
+    Action.PRETRIAL_REJECT: _("预审不通过"),
+    Action.REQUEST_SUPPLEMENT: _("一次性告知补正"),
+    Action.RESUBMIT: _("补正提交"),
+    Action.ACCEPT: _("受理"),
+    Action.NOT_ACCEPT: _("不予受理"),
+    Action.FLAG_DEEMED_ACCEPTED: _("视为受理"),
+    Action.COMPLETE_STEP: _("办理环节"),
+    Action.RETURN_FOR_SUPPLEMENT: _("退回补正"),
+    Action.START_SPECIAL: _("启动特别程序"),
+    Action.END_SPECIAL: _("结束特别程序"),
+    Action.REQUEST_EXTENSION: _("申请延期"),
+    Action.APPROVE_EXTENSION: _("批准延期"),
+    Action.REJECT_EXTENSION: _("不批准延期"),
+    Action.DECIDE_APPROVE: _("准予许可"),
+    Action.DECIDE_REJECT: _("不予许可"),
+    Action.COMPLETE: _("出件办结"),
+    Action.WITHDRAW: _("撤回"),
+    Action.SUPERVISE: _("督办"),
+    Action.SUPERVISE_FEEDBACK: _("督办反馈"),
 }
 
 

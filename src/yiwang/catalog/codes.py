@@ -9,19 +9,22 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# `_` marks names for translation only (gettext_noop): values stay plain strings; views translate them.
+from django.utils.translation import gettext_noop as _
+
 # 事项类型 — national list.
 NATIONAL_ITEM_TYPES: dict[str, str] = {
-    "01": "行政许可",
-    "02": "行政处罚",
-    "03": "行政强制",
-    "04": "行政征收",
-    "05": "行政给付",
-    "06": "行政检查",
-    "07": "行政确认",
-    "08": "行政奖励",
-    "09": "行政裁决",
-    "10": "其他行政权力",
-    "20": "公共服务",
+    "01": _("行政许可"),
+    "02": _("行政处罚"),
+    "03": _("行政强制"),
+    "04": _("行政征收"),
+    "05": _("行政给付"),
+    "06": _("行政检查"),
+    "07": _("行政确认"),
+    "08": _("行政奖励"),
+    "09": _("行政裁决"),
+    "10": _("其他行政权力"),
+    "20": _("公共服务"),
 }
 LICENSING = "01"
 # Guangdong's codes for the last two types, mapped onto the national list.
@@ -50,7 +53,7 @@ class TimeUnit(StrEnum):
     NATURAL = "natural"  # 自然日
 
 
-TIME_UNIT_NAMES = {TimeUnit.WORKDAY: "工作日", TimeUnit.NATURAL: "自然日"}
+TIME_UNIT_NAMES = {TimeUnit.WORKDAY: _("工作日"), TimeUnit.NATURAL: _("自然日")}
 
 
 class HandlingType(StrEnum):
@@ -60,7 +63,7 @@ class HandlingType(StrEnum):
     PROMISED = "promised"  # 承诺件
 
 
-HANDLING_TYPE_NAMES = {HandlingType.INSTANT: "即办件", HandlingType.PROMISED: "承诺件"}
+HANDLING_TYPE_NAMES = {HandlingType.INSTANT: _("即办件"), HandlingType.PROMISED: _("承诺件")}
 
 
 class HandlingForm(StrEnum):
@@ -73,19 +76,19 @@ class HandlingForm(StrEnum):
 
 
 HANDLING_FORM_NAMES = {
-    HandlingForm.WINDOW: "窗口办理",
-    HandlingForm.ONLINE: "网上办理",
-    HandlingForm.POST: "快递申请",
-    HandlingForm.ONSITE: "上门服务",
+    HandlingForm.WINDOW: _("窗口办理"),
+    HandlingForm.ONLINE: _("网上办理"),
+    HandlingForm.POST: _("快递申请"),
+    HandlingForm.ONSITE: _("上门服务"),
 }
 
 # 网上办理深度 Ⅰ–Ⅳ (0 = not online at all).
 ONLINE_DEPTH_NAMES = {
-    0: "不可网办",
-    1: "Ⅰ级（信息公开、在线咨询）",
-    2: "Ⅱ级（表格下载、在线预约）",
-    3: "Ⅲ级（在线预审、在线申报）",
-    4: "Ⅳ级（全程网办）",
+    0: _("不可网办"),
+    1: _("Ⅰ级（信息公开、在线咨询）"),
+    2: _("Ⅱ级（表格下载、在线预约）"),
+    3: _("Ⅲ级（在线预审、在线申报）"),
+    4: _("Ⅳ级（全程网办）"),
 }
 FULL_ONLINE_DEPTH = 4
 
@@ -99,9 +102,9 @@ class MaterialType(StrEnum):
 
 
 MATERIAL_TYPE_NAMES = {
-    MaterialType.CERTIFICATE: "证件证书证明",
-    MaterialType.FORM: "申请表格文书",
-    MaterialType.OTHER: "其他",
+    MaterialType.CERTIFICATE: _("证件证书证明"),
+    MaterialType.FORM: _("申请表格文书"),
+    MaterialType.OTHER: _("其他"),
 }
 
 
@@ -114,9 +117,9 @@ class MaterialSource(StrEnum):
 
 
 MATERIAL_SOURCE_NAMES = {
-    MaterialSource.APPLICANT: "申请人自备",
-    MaterialSource.GOVERNMENT: "政府部门核发",
-    MaterialSource.OTHER: "其他",
+    MaterialSource.APPLICANT: _("申请人自备"),
+    MaterialSource.GOVERNMENT: _("政府部门核发"),
+    MaterialSource.OTHER: _("其他"),
 }
 
 
@@ -128,7 +131,11 @@ class Necessity(StrEnum):
     DEFERRABLE = "deferrable"  # 容缺后补
 
 
-NECESSITY_NAMES = {Necessity.REQUIRED: "必要", Necessity.OPTIONAL: "非必要", Necessity.DEFERRABLE: "容缺后补"}
+NECESSITY_NAMES = {
+    Necessity.REQUIRED: _("必要"),
+    Necessity.OPTIONAL: _("非必要"),
+    Necessity.DEFERRABLE: _("容缺后补"),
+}
 
 
 class MaterialFormat(StrEnum):
@@ -140,9 +147,9 @@ class MaterialFormat(StrEnum):
 
 
 MATERIAL_FORMAT_NAMES = {
-    MaterialFormat.PAPER: "纸质",
-    MaterialFormat.ELECTRONIC: "电子化",
-    MaterialFormat.BOTH: "纸质/电子化",
+    MaterialFormat.PAPER: _("纸质"),
+    MaterialFormat.ELECTRONIC: _("电子化"),
+    MaterialFormat.BOTH: _("纸质/电子化"),
 }
 
 
@@ -158,12 +165,12 @@ class StepKind(StrEnum):
 
 
 STEP_KIND_NAMES = {
-    StepKind.ACCEPT: "受理",
-    StepKind.REVIEW: "审查",
-    StepKind.DECIDE: "决定",
-    StepKind.CERTIFY: "制证",
-    StepKind.DELIVER: "送达",
-    StepKind.OTHER: "其他",
+    StepKind.ACCEPT: _("受理"),
+    StepKind.REVIEW: _("审查"),
+    StepKind.DECIDE: _("决定"),
+    StepKind.CERTIFY: _("制证"),
+    StepKind.DELIVER: _("送达"),
+    StepKind.OTHER: _("其他"),
 }
 # 行政许可 items must show these five steps.
 LICENSING_STEPS = (StepKind.ACCEPT, StepKind.REVIEW, StepKind.DECIDE, StepKind.CERTIFY, StepKind.DELIVER)
@@ -180,11 +187,11 @@ class ResultType(StrEnum):
 
 
 RESULT_TYPE_NAMES = {
-    ResultType.CERTIFICATE: "证件执照",
-    ResultType.APPROVAL: "批文批复",
-    ResultType.PROOF: "证明文件",
-    ResultType.REPORT: "鉴定报告",
-    ResultType.OTHER: "其他文件",
+    ResultType.CERTIFICATE: _("证件执照"),
+    ResultType.APPROVAL: _("批文批复"),
+    ResultType.PROOF: _("证明文件"),
+    ResultType.REPORT: _("鉴定报告"),
+    ResultType.OTHER: _("其他文件"),
 }
 
 
@@ -196,34 +203,41 @@ class Delivery(StrEnum):
     ELECTRONIC = "electronic"  # 电子证照/网上送达
 
 
-DELIVERY_NAMES = {Delivery.WINDOW: "窗口领取", Delivery.POST: "邮政寄递", Delivery.ELECTRONIC: "电子送达"}
+DELIVERY_NAMES = {Delivery.WINDOW: _("窗口领取"), Delivery.POST: _("邮政寄递"), Delivery.ELECTRONIC: _("电子送达")}
 
 # 通办范围.
 CROSS_SCOPE_NAMES = {
-    "": "不通办",
-    "1": "全国通办",
-    "2": "全省通办",
-    "3": "全市通办",
-    "4": "全县（区）通办",
-    "5": "全镇（街道）通办",
-    "6": "跨村（社区）通办",
+    "": _("不通办"),
+    "1": _("全国通办"),
+    "2": _("全省通办"),
+    "3": _("全市通办"),
+    "4": _("全县（区）通办"),
+    "5": _("全镇（街道）通办"),
+    "6": _("跨村（社区）通办"),
 }
 
 # 服务对象 (national server_type).
 SERVICE_OBJECTS: dict[str, str] = {
-    "1": "自然人",
-    "2": "企业法人",
-    "3": "事业法人",
-    "4": "社会组织法人",
-    "5": "非法人企业",
-    "6": "行政机关",
-    "9": "其他组织",
+    "1": _("自然人"),
+    "2": _("企业法人"),
+    "3": _("事业法人"),
+    "4": _("社会组织法人"),
+    "5": _("非法人企业"),
+    "6": _("行政机关"),
+    "9": _("其他组织"),
 }
 SERVICE_OBJECT_BY_NAME = {v: k for k, v in SERVICE_OBJECTS.items()}
 PERSON = "1"
 
 # 行使层级.
-USE_LEVELS = {1: "国家级", 2: "省级", 3: "市级", 4: "县级", 5: "镇（乡、街道）级", 6: "村（社区）级"}
+USE_LEVELS = {
+    1: _("国家级"),
+    2: _("省级"),
+    3: _("市级"),
+    4: _("县级"),
+    5: _("镇（乡、街道）级"),
+    6: _("村（社区）级"),
+}
 USE_LEVEL_BY_NAME = {v: k for k, v in USE_LEVELS.items()}
 
 # 权力来源.
@@ -239,37 +253,37 @@ POWER_SOURCES = {
 # 主题分类 — lifecycle stages for people (个人) and for enterprises (法人). Free text is allowed; these are the
 # stages the portal offers as browse entries.
 PERSONAL_THEMES = (
-    "生育收养",
-    "户籍办理",
-    "教育科研",
-    "就业创业",
-    "婚姻登记",
-    "住房保障",
-    "社会保障",
-    "医疗卫生",
-    "交通出行",
-    "出境入境",
-    "职业资格",
-    "证件办理",
-    "司法公证",
-    "文化体育",
-    "退休养老",
-    "残疾人",
-    "身后事",
-    "其他",
+    _("生育收养"),
+    _("户籍办理"),
+    _("教育科研"),
+    _("就业创业"),
+    _("婚姻登记"),
+    _("住房保障"),
+    _("社会保障"),
+    _("医疗卫生"),
+    _("交通出行"),
+    _("出境入境"),
+    _("职业资格"),
+    _("证件办理"),
+    _("司法公证"),
+    _("文化体育"),
+    _("退休养老"),
+    _("残疾人"),
+    _("身后事"),
+    _("其他"),
 )
 CORPORATE_THEMES = (
-    "设立变更",
-    "准营准办",
-    "纳税缴费",
-    "规划建设",
-    "环保绿化",
-    "知识产权",
-    "人力资源",
-    "抵押质押",
-    "交通运输",
-    "注销清算",
-    "其他",
+    _("设立变更"),
+    _("准营准办"),
+    _("纳税缴费"),
+    _("规划建设"),
+    _("环保绿化"),
+    _("知识产权"),
+    _("人力资源"),
+    _("抵押质押"),
+    _("交通运输"),
+    _("注销清算"),
+    _("其他"),
 )
 CORPORATE_THEME_WORDS = frozenset(
     {"设立变更", "准营准办", "纳税", "纳税缴费", "规划建设", "环保绿化", "知识产权", "抵押质押", "行政缴费"}
@@ -292,19 +306,19 @@ FORM_FIELD_TYPES = {
 
 # 电子证照类型 that can replace a paper material (免证办), with the words that name them in material lists.
 LICENCE_TYPES: dict[str, str] = {
-    "resident_id": "居民身份证",
-    "household_register": "居民户口簿",
-    "business_licence": "营业执照",
-    "marriage_certificate": "结婚证",
-    "birth_certificate": "出生医学证明",
-    "social_security_card": "社会保障卡",
-    "driving_licence": "机动车驾驶证",
-    "vehicle_licence": "机动车行驶证",
-    "property_certificate": "不动产权证书",
-    "food_licence": "食品经营许可证",
-    "retirement_certificate": "退休证",
-    "death_certificate": "死亡医学证明",
-    "degree_certificate": "学历学位证书",
+    "resident_id": _("居民身份证"),
+    "household_register": _("居民户口簿"),
+    "business_licence": _("营业执照"),
+    "marriage_certificate": _("结婚证"),
+    "birth_certificate": _("出生医学证明"),
+    "social_security_card": _("社会保障卡"),
+    "driving_licence": _("机动车驾驶证"),
+    "vehicle_licence": _("机动车行驶证"),
+    "property_certificate": _("不动产权证书"),
+    "food_licence": _("食品经营许可证"),
+    "retirement_certificate": _("退休证"),
+    "death_certificate": _("死亡医学证明"),
+    "degree_certificate": _("学历学位证书"),
 }
 LICENCE_WORDS: list[tuple[str, str]] = [
     ("身份证", "resident_id"),

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from yiwang.core import audit
@@ -224,7 +225,9 @@ def write_records(
         chunk = records[start : start + BATCH]
         existing = {
             i.code: i
-            for i in ServiceItem.objects.filter(code__in=[r.code for r in chunk]).select_related("current_version")
+            for i in ServiceItem.objects.filter(code__in=[r.code for r in chunk])
+            .select_related("current_version")
+            .defer("draft", "current_version__elements")
         }
         new_items: list[ServiceItem] = []
         pending: list[tuple[ServiceItem, dict[str, Any], int]] = []  # item, elements, number
@@ -297,22 +300,17 @@ def write_records(
                 )
             )
         ServiceItemVersion.objects.bulk_create(versions, batch_size=BATCH)
-        for version in versions:
-            version.item.current_version = version
-        ServiceItem.objects.bulk_update(
-            [v.item for v in versions],
-            [
-                "current_version",
-                "department",
-                "region",
-                "catalog_item",
-                "name",
-                "state",
-                "draft",
-                "draft_changed",
-                "updated_at",
-            ],
-            batch_size=BATCH,
+        changed = [item for item, _data, number in pending if item.pk and item not in new_items]
+        if changed:  # rare: only items whose source record changed
+            ServiceItem.objects.bulk_update(
+                changed,
+                ["department", "region", "catalog_item", "name", "state", "draft", "draft_changed", "updated_at"],
+                batch_size=BATCH,
+            )
+        # One statement points every touched item at its newest version.
+        latest = ServiceItemVersion.objects.filter(item=OuterRef("pk")).order_by("-number").values("pk")[:1]
+        ServiceItem.objects.filter(pk__in=[item.pk for item, _d, _n in pending]).update(
+            current_version=Subquery(latest)
         )
         report.changed_codes.extend(v.item.code for v in versions)
         if progress:

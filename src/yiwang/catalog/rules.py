@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from yiwang.accounts.roles import Role
-from yiwang.accounts.selectors import in_region_scope, region_scope_q
+from yiwang.accounts.selectors import has_role, in_region_scope, region_scope_q
 from yiwang.core.permissions import policy
 
 MANAGERS = (Role.CATALOG_ADMIN, Role.SUPERVISOR)
@@ -48,4 +48,5 @@ def _(user, obj) -> bool:
 
 @policy.rule("catalog.report")
 def _(user, obj) -> bool:
-    return user.is_superuser or in_region_scope(user, getattr(obj, "region_code", None), MANAGERS)
+    """The quality report; its rows are limited to the user's scope (``catalog.item.manage``)."""
+    return user.is_superuser or has_role(user, *MANAGERS)

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from yiwang.core.errors import NotFound
 
@@ -305,3 +305,57 @@ def quality_report(
                 {"code": item.code, "name": item.name, "violations": [v.as_dict() for v in violations]}
             )
     return list(by_dept.values())
+
+
+# --- portal browsing ------------------------------------------------------------------------------------
+def departments_with_items(*, region_prefix: str | None = None) -> list[dict[str, Any]]:
+    """Departments that have published items, with their counts, grouped in region order."""
+    from django.db.models import Count
+
+    from yiwang.directory.models import Department
+
+    qs = Department.objects.filter(service_items__state=ServiceItem.State.PUBLISHED)
+    if region_prefix:
+        qs = qs.filter(region__code__startswith=region_prefix)
+    rows = (
+        qs.values("pk", "name", "region_id", "region__name", "region__full_name", "region__level", "sort_order")
+        .annotate(n=Count("service_items"))
+        .order_by("region__level", "region_id", "sort_order", "name")
+    )
+    return list(rows)
+
+
+def theme_counts(*, audience: str | None = None, region_prefix: str | None = None) -> list[tuple[str, int]]:
+    """(theme, number of published items) for personal or corporate lifecycle themes, most items first."""
+    qs = ServiceItemVersion.objects.filter(item__state=ServiceItem.State.PUBLISHED, item__current_version=F("pk"))
+    if region_prefix:
+        qs = qs.filter(region__code__startswith=region_prefix)
+    counts: dict[str, int] = {}
+    field = {"personal": "personal_themes", "corporate": "corporate_themes"}.get(audience or "")
+    for elements_themes in qs.values_list("elements", flat=True).iterator(chunk_size=1000) if field else []:
+        for theme in elements_themes.get(field, []):
+            counts[theme] = counts.get(theme, 0) + 1
+    if not field:
+        for text in qs.values_list("themes", flat=True):
+            for theme in filter(None, text.split("|")):
+                counts[theme] = counts.get(theme, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def level_counts(*, region_prefix: str | None = None) -> list[tuple[int, int]]:
+    from django.db.models import Count
+
+    qs = published_items(region_prefix=region_prefix).order_by()
+    return sorted((row["region__level"], row["n"]) for row in qs.values("region__level").annotate(n=Count("pk")))
+
+
+def published_items_by_audience(*, audience: str, theme: str) -> QuerySet[ServiceItem]:
+    """Published items with ``theme`` among their personal (or corporate) themes."""
+    qs = published_items(theme=theme)
+    key = "personal_themes" if audience == "personal" else "corporate_themes"
+    codes_ = [
+        code
+        for code, elements in qs.values_list("code", "current_version__elements")
+        if theme in (elements or {}).get(key, [])
+    ]
+    return published_items().filter(code__in=codes_)

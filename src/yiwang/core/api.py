@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import Field
@@ -38,6 +38,9 @@ def error_body(exc: DomainError) -> dict[str, Any]:
 
 
 MAX_OFFSET = 100_000
+
+#: A database row id as it may arrive in a request: positive and within a 64-bit signed integer.
+DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class PageQuery(Schema):

@@ -39,7 +39,8 @@ def region_children(*, code: str | None) -> QuerySet[Region]:
 
 
 def region_search(*, q: str, limit: int = 20) -> QuerySet[Region]:
-    return Region.objects.filter(name__contains=q.strip())[:limit]
+    q = q.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
+    return Region.objects.filter(name__contains=q)[:limit]
 
 
 def within(queryset: QuerySet, *, region_code: str, field: str = "region__code") -> QuerySet:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import pickle
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from sklearn.svm import LinearSVC
 from . import text as textmod
 
 FORMAT_VERSION = 1
+_WHITE = re.compile(r"\s\s+")
 
 
 def _words(doc: str) -> list[str]:
@@ -107,12 +109,75 @@ class TextClassifier:
 
     # -- prediction --------------------------------------------------------------------------------
     def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """Decision scores per label. Small batches take the fast path (dictionary look-ups, no sparse matrix)."""
         if self.model is None:
             raise RuntimeError("the classifier is not trained")
-        scores = self.model.decision_function(self.features(texts))
-        if scores.ndim == 1:  # two classes
+        if len(texts) <= 8:
+            scores = np.vstack([self._fast_scores(t) for t in texts]) if texts else np.zeros((0, len(self.labels)))
+        else:
+            scores = self.model.decision_function(self.features(texts))
+        if scores.ndim == 1 or scores.shape[1] == 1:  # two classes
+            scores = scores.reshape(-1)
             scores = np.column_stack([-scores, scores])
         return scores
+
+    def _prepare_fast(self) -> None:
+        """Dense per-feature weights for the fast path, built once per loaded model."""
+        coef = np.asarray(self.model.coef_, dtype=np.float64)
+        n_char = len(self.char_vectorizer.vocabulary_)
+        self._fast = {
+            "char_vocab": self.char_vectorizer.vocabulary_,
+            "char_idf": self.char_vectorizer.idf_.astype(np.float64),
+            "word_vocab": self.word_vectorizer.vocabulary_,
+            "word_idf": self.word_vectorizer.idf_.astype(np.float64),
+            "char_coef": coef[:, :n_char],
+            "word_coef": coef[:, n_char:],
+            "intercept": np.asarray(self.model.intercept_, dtype=np.float64),
+            "char_range": self.char_vectorizer.ngram_range,
+            "word_range": self.word_vectorizer.ngram_range,
+        }
+
+    @staticmethod
+    def _block(counts: dict[int, int], idf: np.ndarray, coef: np.ndarray) -> np.ndarray:
+        if not counts:
+            return np.zeros(coef.shape[0])
+        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        values = (1.0 + np.log(tf)) * idf[idx]  # sublinear tf × idf, then L2 norm (as TfidfVectorizer)
+        norm = np.sqrt((values * values).sum())
+        if norm == 0:
+            return np.zeros(coef.shape[0])
+        return coef[:, idx] @ (values / norm)
+
+    def _fast_scores(self, raw: str) -> np.ndarray:
+        fast = getattr(self, "_fast", None)
+        if fast is None:
+            self._prepare_fast()
+            fast = self._fast
+        chars = _WHITE.sub(" ", _chars(raw).lower())
+        vocab, counts = fast["char_vocab"], {}
+        lo, hi = fast["char_range"]
+        for n in range(lo, min(hi, len(chars)) + 1):
+            for i in range(len(chars) - n + 1):
+                j = vocab.get(chars[i : i + n])
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+        score = self._block(counts, fast["char_idf"], fast["char_coef"])
+        tokens = _words(raw)
+        vocab, counts = fast["word_vocab"], {}
+        lo, hi = fast["word_range"]
+        for n in range(lo, min(hi, len(tokens)) + 1):
+            for i in range(len(tokens) - n + 1):
+                j = vocab.get(tokens[i] if n == 1 else " ".join(tokens[i : i + n]))
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+        score = score + self._block(counts, fast["word_idf"], fast["word_coef"])
+        return score + fast["intercept"]
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_fast", None)
+        return state
 
     def proba(self, texts: Sequence[str]) -> np.ndarray:
         scores = self.scores(texts) / self.temperature

@@ -6,6 +6,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from yiwang.catalog import selectors as catalog
 from yiwang.core.errors import DomainError
 from yiwang.directory import selectors as directory
 
@@ -53,6 +54,7 @@ def department_detail(request, pk: int):
             "department": dept,
             "ancestors": [*directory.region_ancestors(region=dept.region), dept.region],
             "windows": dept.windows.select_related("hall").filter(is_active=True),
+            "items": catalog.published_items(department_id=dept.pk)[:200],
         },
     )
 

@@ -25,6 +25,7 @@ def home(request):
             "memberships": selectors.memberships(user),
             "can_register": policy.allows(user, "accounts.person.register_at_window"),
             "can_audit": policy.allows(user, "audit.browse"),
+            "can_catalog": policy.allows(user, "catalog.report"),
         },
     )
 

@@ -62,10 +62,13 @@ def quote(text: str) -> str:
 def write_po(path: Path, entries: list[dict]) -> None:
     out = []
     for entry in entries:
-        out.extend(entry["comments"])
+        # gettext wants "#, flags" before the "#| previous msgid" lines msgmerge adds to fuzzy matches.
+        out.extend(c for c in entry["comments"] if not c.startswith("#|"))
         flags = [f for f in entry["flags"] if f and not (f == "fuzzy" and entry["msgid"] == "")]
         if flags:
             out.append("#, " + ", ".join(flags))
+        if "fuzzy" in flags:
+            out.extend(c for c in entry["comments"] if c.startswith("#|"))
         out.append(f"msgid {quote(entry['msgid'])}")
         out.append(f"msgstr {quote(entry['msgstr'])}")
         out.append("")

@@ -8,7 +8,14 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 # Each module has ``load()`` and is idempotent; later modules may use what earlier ones created.
-LOADERS = ["yiwang.demo.foundation", "yiwang.demo.hotline", "yiwang.demo.ratings"]
+LOADERS = [
+    "yiwang.demo.foundation",
+    "yiwang.demo.catalog",
+    "yiwang.demo.hotline",
+    "yiwang.demo.search",
+    "yiwang.demo.cases",
+    "yiwang.demo.ratings",
+]
 
 
 class Command(BaseCommand):

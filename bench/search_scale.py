@@ -1,0 +1,425 @@
+"""Search at province scale: build rate, query and suggestion latency, HTTP latency, memory, vs PostgreSQL FTS.
+
+Generates a catalogue of ``YIWANG_BENCH_SEARCH_ITEMS`` service items (default 2,300,000): the real
+Guangdong catalogue's names, short names, materials and guide text (``../shared/data/gd-service-items``),
+recombined with qualifiers (（跨省通办）, （遗失补办）…) over the five levels of Guangdong's real division codes
+(``../shared/data/admin-divisions``: province, 21 cities, counties, towns, villages), each implemented by a
+department of its region. 5 % of names are in Traditional script.
+
+Measures
+- build: documents/s through the same analysis and writer as ``yiwang search rebuild`` (documents come from
+  the generator, not from the database; the generator's own time is reported and excluded);
+- in-process query latency (p50/p99) for 1-word, 2-word, pinyin and initials queries with a random user
+  region, through ``SearchEngine.search`` (the API's code path), and suggestion latency;
+- HTTP latency of ``GET /api/v1/search`` against ``yiwang serve`` (granian, 2 workers) and its memory;
+- PostgreSQL full-text search on the same segmented text (``to_tsvector('simple', …)`` + GIN, ``ORDER BY
+  ts_rank`` top 10) and the p99 ratio PostgreSQL / tantivy.
+
+Environment: ``YIWANG_BENCH_SEARCH_ITEMS`` (size), ``YIWANG_BENCH_SEARCH_PG_QUERIES`` (per set, default 50),
+``YIWANG_BENCH_SEARCH_SKIP_PG=1``, ``YIWANG_BENCH_PORT`` (default 8104).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import (
+    ROOT,
+    SHARED_DATA,
+    bench_env,
+    fresh_postgres,
+    http_load,
+    process_tree_rss_mb,
+    serve,
+    summarize_ms,
+    write_result,
+    yiwang,
+)
+
+sys.path.insert(0, str(ROOT / "src"))
+
+N = int(os.environ.get("YIWANG_BENCH_SEARCH_ITEMS", "2300000"))
+PG_QUERIES = int(os.environ.get("YIWANG_BENCH_SEARCH_PG_QUERIES", "50"))
+PORT = int(os.environ.get("YIWANG_BENCH_PORT", "8104"))
+SEED = 20261130
+QUALIFIERS = [
+    "",
+    "",
+    "",
+    "",
+    "（跨省通办）",
+    "（遗失补办）",
+    "（变更）",
+    "（注销）",
+    "（延续）",
+    "（首次申请）",
+    "（网上办理）",
+    "（个人）",
+    "（企业）",
+    "（容缺受理）",
+    "（告知承诺制）",
+    "（省内通办）",
+]
+DEPT_SUFFIX = {1: "", 2: "", 3: "", 4: "便民服务中心", 5: "便民服务站"}
+LEVEL_SHARE = [(1, 0.02), (2, 0.08), (3, 0.30), (4, 0.35), (5, 0.25)]
+
+ONE_WORD = [
+    "护照",
+    "社保",
+    "公积金",
+    "驾驶证",
+    "养老金",
+    "律师",
+    "公证",
+    "签注",
+    "发票",
+    "残疾人证",
+    "结婚登记",
+    "教师资格",
+    "用电",
+    "商标",
+    "留学",
+    "信访",
+    "医师",
+    "导游",
+    "救助",
+    "档案",
+    "無線電",
+    "職稱",
+    "户口",
+    "宗教",
+]
+TWO_WORD = [
+    "港澳通行证 签注",
+    "养老保险 待遇",
+    "律师 执业",
+    "机动车 驾驶证",
+    "教师资格 认定",
+    "社会保险费 补缴",
+    "遗嘱 公证",
+    "外国人 签证",
+    "临时 用电",
+    "设立 登记",
+    "残疾人证 换领",
+    "离婚 登记",
+    "專利權 公證",
+    "无犯罪 记录",
+]
+PINYIN = [
+    "huzhao",
+    "shebao",
+    "gongzheng",
+    "jiashizheng",
+    "yanglaojin",
+    "lvshi",
+    "fapiao",
+    "qianzheng",
+    "liuxue",
+    "xinfang",
+    "jiehun",
+    "daoyou",
+    "gangaotongxingzheng",
+    "jiaoshizige",
+]
+INITIALS = ["sb", "hz", "gjj", "jsz", "gz", "ylj", "fp", "lx", "xf", "jszg", "gatxz", "cjrz"]
+PREFIXES = [
+    "护",
+    "社",
+    "sh",
+    "hu",
+    "gj",
+    "港澳",
+    "养老",
+    "律",
+    "jia",
+    "公证",
+    "机动车",
+    "gz",
+    "l",
+    "教师",
+    "jsz",
+    "办理",
+]
+
+
+def load_sources() -> list[dict]:
+    rows = []
+    with open(SHARED_DATA / "gd-service-items" / "gd_items_raw.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            dept = r["DEPT_NAME"]
+            for prefix in ("广东省", "广州市", "国家税务总局广东省"):
+                if dept.startswith(prefix):
+                    dept = dept[len(prefix) :]
+                    break
+            rows.append(
+                {
+                    "name": r["TASK_NAME"],
+                    "short": "" if r.get("matter_short") in (None, "无") else r["matter_short"],
+                    "materials": r.get("material_intro") or [],
+                    "guide": (r.get("accept_standard") or "")[:240],
+                    "dept": dept or "政务服务数据管理局",
+                    "themes": r.get("theme_category") or [],
+                    "objects": r.get("service_object_name") or [],
+                    "online": r.get("ONLINECHECK") == "1",
+                }
+            )
+    return rows
+
+
+def load_regions() -> dict[int, list[tuple[str, str]]]:
+    folder = SHARED_DATA / "admin-divisions"
+    levels: dict[int, list[tuple[str, str]]] = {1: [("440000000000", "广东省")]}
+
+    def read(name: str, level: int, width: int) -> None:
+        with open(folder / name, encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                if row["code"].startswith("44"):
+                    levels.setdefault(level, []).append((row["code"][:width].ljust(12, "0"), row["name"]))
+
+    read("cities.csv", 2, 4)
+    read("areas.csv", 3, 6)
+    read("streets.csv", 4, 9)
+    read("villages.csv", 5, 12)
+    return levels
+
+
+def generate(n: int, sources: list[dict], regions: dict[int, list[tuple[str, str]]]):
+    from opencc import OpenCC
+
+    from yiwang.search.documents import Action, SearchDocument
+
+    s2t = OpenCC("s2t")
+    rng = random.Random(SEED)
+    levels = [lvl for lvl, _ in LEVEL_SHARE]
+    weights = [w for _, w in LEVEL_SHARE]
+    traditional: dict[str, str] = {}
+    for i in range(n):
+        src = sources[rng.randrange(len(sources))]
+        level = rng.choices(levels, weights)[0]
+        code, region_name = regions[level][rng.randrange(len(regions[level]))]
+        title = src["name"] + QUALIFIERS[rng.randrange(len(QUALIFIERS))]
+        if rng.random() < 0.05:
+            title = traditional.get(title) or traditional.setdefault(title, s2t.convert(title))
+        dept = region_name + (DEPT_SUFFIX[level] if level >= 4 else src["dept"])
+        yield SearchDocument(
+            kind="item",
+            code=f"G{i:08d}",
+            title=title,
+            short_name=src["short"],
+            materials=src["materials"],
+            guide=src["guide"],
+            department=dept,
+            region_code=code,
+            region_name=region_name,
+            level=level,
+            themes=src["themes"],
+            service_objects=src["objects"],
+            online=src["online"],
+            actions=[Action("guide", "查看指南", f"/items/G{i:08d}/")],
+            popularity=float(rng.random() < 0.01) * rng.randrange(1, 500),
+        )
+
+
+def timed(fn, items, repeat: int = 1) -> dict:
+    samples = []
+    for _ in range(repeat):
+        for item in items:
+            t0 = time.perf_counter()
+            fn(item)
+            samples.append(time.perf_counter() - t0)
+    return summarize_ms(samples)
+
+
+def pg_compare(index_dir: Path, sources, regions, queries: dict[str, list[str]]) -> dict:
+    """Load the same segmented text into PostgreSQL, GIN-index it and rank with ts_rank."""
+    import psycopg
+
+    from yiwang.search import text
+    from yiwang.search.index import analyse
+
+    out: dict = {}
+    with fresh_postgres(f"yiwang_bench_search_{os.getpid()}") as url, psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE item (id bigint, title text, seg text)")
+        started = time.perf_counter()
+        with conn.cursor().copy("COPY item (id, title, seg) FROM STDIN") as copy:
+            for i, doc in enumerate(generate(N, sources, regions)):
+                f = analyse(doc)
+                seg = " ".join(v for k, v in f.items() if k in ("title", "alias", "materials", "guide", "dept"))
+                copy.write_row((i, doc.title, seg))
+        out["copy_s"] = round(time.perf_counter() - started, 1)
+        started = time.perf_counter()
+        conn.execute("ALTER TABLE item ADD COLUMN tsv tsvector")
+        conn.execute("UPDATE item SET tsv = to_tsvector('simple', seg)")
+        out["tsvector_s"] = round(time.perf_counter() - started, 1)
+        started = time.perf_counter()
+        conn.execute("CREATE INDEX item_tsv ON item USING gin (tsv)")
+        conn.execute("VACUUM ANALYZE item")
+        out["gin_s"] = round(time.perf_counter() - started, 1)
+        out["gin_mb"] = round(conn.execute("SELECT pg_relation_size('item_tsv')").fetchone()[0] / 1e6, 1)
+        conn.execute("SET statement_timeout = '20s'")
+        sql = (
+            "SELECT title FROM item WHERE tsv @@ to_tsquery('simple', %s) "
+            "ORDER BY ts_rank(tsv, to_tsquery('simple', %s)) DESC LIMIT 10"
+        )
+        for name, qs in queries.items():
+            samples = []
+            timeouts = 0
+            for q in qs[:PG_QUERIES]:
+                words = [w for w in text.cut(text.clean_query(q))]
+                tsq = " & ".join(words) if words else "x"
+                t0 = time.perf_counter()
+                try:
+                    conn.execute(sql, (tsq, tsq)).fetchall()
+                except psycopg.errors.QueryCanceled:
+                    timeouts += 1
+                samples.append(time.perf_counter() - t0)
+            out[name] = {**summarize_ms(samples), "timeouts": timeouts}
+    return out
+
+
+def main() -> None:
+    if not (SHARED_DATA / "gd-service-items" / "gd_items_raw.jsonl").exists():
+        print("skipped: ../shared/data not present")
+        return
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
+    tmp = Path(tempfile.mkdtemp(prefix="yiwang-search-scale-"))
+    os.environ["YIWANG_VAR_DIR"] = str(tmp)
+    import django
+
+    django.setup()
+    from yiwang.search.engine import SearchEngine
+    from yiwang.search.index import IndexStore
+    from yiwang.search.synonyms import SynonymTable, load_seed
+
+    sources = load_sources()
+    regions = load_regions()
+    result: dict = {
+        "items": N,
+        "regions_by_level": {k: len(v) for k, v in regions.items()},
+        "source_items": len(sources),
+    }
+    try:
+        started = time.perf_counter()
+        for _ in generate(min(N, 200_000), sources, regions):
+            pass
+        gen_rate = min(N, 200_000) / (time.perf_counter() - started)
+        index_dir = tmp / "search-index"
+        store = IndexStore(index_dir)
+        started = time.perf_counter()
+        store.build(generate(N, sources, regions), num_threads=2, heap_size=512_000_000)
+        wall = time.perf_counter() - started
+        generator_s = N / gen_rate
+        size = sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file())
+        result["build"] = {
+            "wall_s": round(wall, 1),
+            "generator_s_estimated": round(generator_s, 1),
+            "items_per_s_including_generator": round(N / wall),
+            "items_per_s": round(N / max(wall - generator_s, 1e-9)),
+            "index_mb": round(size / 1e6, 1),
+        }
+        print("build", result["build"])
+
+        table = SynonymTable(load_seed())
+        engine = SearchEngine(store, synonyms=lambda: table)
+        started = time.perf_counter()
+        engine.warm()
+        result["lexicon_build_s"] = round(time.perf_counter() - started, 2)
+        rng = random.Random(SEED)
+        user_regions = [code for lvl in (3, 4, 5) for code, _ in rng.sample(regions[lvl], 20)]
+        sets = {"one_word": ONE_WORD, "two_words": TWO_WORD, "pinyin": PINYIN, "initials": INITIALS}
+        for qs in sets.values():  # warm the page cache
+            for q in qs:
+                engine.search(q, region_code=user_regions[0])
+        inproc = {}
+        for name, qs in sets.items():
+            cases = [(q, rng.choice(user_regions)) for q in qs * max(1, 400 // len(qs))]
+            inproc[name] = timed(lambda c: engine.search(c[0], region_code=c[1]), cases)
+        inproc["with_facets_one_word"] = timed(lambda q: engine.search(q, facets=True), ONE_WORD, repeat=4)
+        inproc["suggest"] = timed(lambda p: engine.suggest(p), PREFIXES, repeat=60)
+        hits = {q: engine.search(q).total for q in ONE_WORD[:6]}
+        result["in_process"] = inproc
+        result["sample_totals"] = hits
+        print("in-process", {k: v["p99_ms"] for k, v in inproc.items()})
+
+        # --- HTTP --------------------------------------------------------------------------------------
+        env = bench_env(str(tmp), YIWANG_SEARCH_INDEX_DIR=str(index_dir), YIWANG_SEARCH_LOG_BATCH="500")
+        yiwang(env, "migrate", "-v0")
+        from urllib.parse import urlencode
+
+        all_queries = [q for qs in sets.values() for q in qs]
+        with serve(env, port=PORT, workers=2, threads=4) as server:
+            http_load(
+                PORT,
+                lambda w, i: ("GET", "/api/v1/search?" + urlencode({"q": all_queries[i % len(all_queries)]}), None, {}),
+                concurrency=4,
+                duration=2,
+                warmup=4,
+            )  # both workers warm
+            load = http_load(
+                PORT,
+                lambda w, i: (
+                    "GET",
+                    "/api/v1/search?"
+                    + urlencode(
+                        {"q": all_queries[(w * 7 + i) % len(all_queries)], "region": user_regions[(w + i) % 60]}
+                    ),
+                    None,
+                    {},
+                ),
+                concurrency=4,
+                duration=20,
+                warmup=3,
+            )
+            suggest_load = http_load(
+                PORT,
+                lambda w, i: (
+                    "GET",
+                    "/api/v1/search/suggest?" + urlencode({"q": PREFIXES[(w + i) % len(PREFIXES)]}),
+                    None,
+                    {},
+                ),
+                concurrency=4,
+                duration=8,
+                warmup=1,
+            )
+            rss = process_tree_rss_mb(server["pid"])
+        result["http"] = {
+            "search": load.summary(),
+            "suggest": suggest_load.summary(),
+            "server_rss_mb": rss,
+            "workers": 2,
+            "threads": 4,
+            "concurrency": 4,
+        }
+        print("http p99", load.summary()["p99_ms"], "rss", rss)
+
+        if not os.environ.get("YIWANG_BENCH_SEARCH_SKIP_PG"):
+            pg = pg_compare(index_dir, sources, regions, {"one_word": ONE_WORD * 3, "two_words": TWO_WORD * 4})
+            result["postgresql_fts"] = pg
+            result["pg_vs_tantivy_p99_ratio"] = {
+                name: round(pg[name]["p99_ms"] / max(inproc[name]["p99_ms"], 1e-6), 1)
+                for name in ("one_word", "two_words")
+            }
+            print("pg", {k: v for k, v in pg.items() if not isinstance(v, dict)}, result["pg_vs_tantivy_p99_ratio"])
+        result["targets"] = {
+            "build_items_per_s": 20000,
+            "query_p99_ms_in_process": 20,
+            "query_p99_ms_http": 30,
+            "suggest_p99_ms": 5,
+        }
+        write_result("search_scale", result)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Search API (搜索接口): /search, /search/suggest, /search/hot. Public: no login needed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from yiwang.core.api import with_errors
+
+from . import selectors
+from .engine import Filters
+
+router = Router(tags=["搜索"])
+
+
+class ActionOut(Schema):
+    kind: str
+    label: str
+    url: str
+
+
+class HitOut(Schema):
+    kind: str
+    code: str
+    title: str
+    short_name: str = ""
+    department: str = ""
+    region_code: str = ""
+    region_name: str = ""
+    level: int = 0
+    online: bool = False
+    item_type: str = ""
+    url: str = ""
+    summary: str = ""
+    score: float
+    actions: list[ActionOut] = []
+
+
+class FacetValueOut(Schema):
+    value: str
+    count: int
+
+
+class SearchOut(Schema):
+    query: str = Field(description="检索词（规范化后，简体）")
+    corrected: str | None = Field(None, description="纠错/拼音转换后的检索词，或无结果时的“您是不是要找”")
+    total: int
+    page: int
+    pages: int
+    took_ms: float
+    hits: list[HitOut]
+    facets: dict[str, list[FacetValueOut]]
+
+
+class SearchQuery(Schema):
+    q: str = Field("", max_length=10_000, description="检索词：中文（简繁均可）、拼音全拼或首字母；超长部分忽略")
+    region: str | None = Field(None, max_length=12, description="用户所在区划代码（2/4/6/9/12位），本地事项优先")
+    page: int = Field(1, ge=1, le=100)
+    page_size: int = Field(10, ge=1, le=50)
+    kind: str | None = Field(None, max_length=20, description="item/bundle/department/hall/knowledge")
+    department: str | None = Field(None, max_length=200)
+    level: str | None = Field(None, max_length=1, description="1 省级 … 5 村级")
+    theme: str | None = Field(None, max_length=100)
+    audience: str | None = Field(None, max_length=50, description="服务对象，如 自然人、企业法人")
+    online: bool | None = None
+    within: str | None = Field(None, max_length=12, description="只看此区划（代码前缀）内的结果")
+
+
+class SuggestionOut(Schema):
+    text: str
+    weight: float
+
+
+class HotOut(Schema):
+    terms: list[str]
+
+
+def _prefix(code: str | None) -> str | None:
+    padded = selectors.parse_region(code)
+    if padded is None:
+        return None
+    stripped = padded.rstrip("0")
+    for digits in (2, 4, 6, 9, 12):
+        if len(stripped) <= digits:
+            return padded[:digits]
+    return padded
+
+
+@router.get("/search", response=with_errors(SearchOut, 422), auth=None, summary="搜索事项、一件事、部门和大厅")
+def search(request, params: Query[SearchQuery]) -> dict[str, Any]:
+    filters = Filters(
+        kind=params.kind,
+        department=params.department,
+        level=params.level,
+        theme=params.theme,
+        audience=params.audience,
+        online=params.online,
+        region_prefix=_prefix(params.within),
+    )
+    page = selectors.search(
+        q=params.q,
+        region=params.region,
+        page=params.page,
+        page_size=params.page_size,
+        filters=filters,
+        facets=True,
+        channel="api",
+    )
+    r = page.results
+    return {
+        "query": r.cleaned,
+        "corrected": r.corrected,
+        "total": r.total,
+        "page": page.page,
+        "pages": page.pages,
+        "took_ms": r.took_ms,
+        "hits": [{**h.card, "score": round(h.score, 4)} for h in r.hits],
+        "facets": {name: [{"value": v, "count": c} for v, c in values] for name, values in r.facets.items()},
+    }
+
+
+@router.get("/search/suggest", response=with_errors(list[SuggestionOut], 422), auth=None, summary="输入联想")
+def suggest(request, q: str = Query("", max_length=10_000), limit: int = Query(8, ge=1, le=20)):
+    return [{"text": s.text, "weight": s.weight} for s in selectors.suggest(q=q, limit=limit)]
+
+
+@router.get("/search/hot", response=with_errors(HotOut, 422), auth=None, summary="热门搜索（近7天）")
+def hot(request, limit: int = Query(10, ge=1, le=30)):
+    return {"terms": selectors.hot_searches(limit=limit)}

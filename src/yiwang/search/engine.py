@@ -1,0 +1,501 @@
+"""Query planning and ranking (检索与排序) over an :class:`~yiwang.search.index.IndexStore`. No ORM.
+
+A query goes through the same steps everywhere (API, portal, CLI, benchmarks):
+
+1. :func:`text.clean_query` — normalise, Simplified, no syntax characters, at most 100 characters.
+2. :meth:`SearchEngine.plan` — split into *concepts*: known synonym terms first (longest match), the rest
+   by rjieba; Latin letters become words through the pinyin lexicon (full pinyin, initials, one-edit near
+   misses); an ideograph word the index has never seen is replaced by a known homophone (港奥 → 港澳).
+   Every concept carries its alternatives (the word and its synonyms). Corrections give "did you mean".
+3. :meth:`SearchEngine.query` — per concept, an OR over alternatives × fields with BM25 field boosts
+   (name ≫ short name/aliases ≫ department ≫ materials/FAQ/guide, plus pinyin), concepts ORed so that
+   documents matching more of them rank higher; facet filters as zero-score MUST clauses; the user's
+   region first through constant-score SHOULD clauses; popularity through ``weight_by_field``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import tantivy
+
+from . import text
+from .index import SCHEMA, IndexStore, region_prefixes
+from .lexicon import PinyinLexicon, Suggester, Suggestion
+from .synonyms import SynonymTable
+
+FIELD_BOOSTS = {"title": 4.0, "alias": 2.5, "dept": 0.8, "materials": 0.5, "faq": 0.5, "guide": 0.3}
+PINYIN_BOOST = 2.0
+SYNONYM_WEIGHT = 0.9
+INITIALS_WEIGHTS = (1.0, 0.4, 0.25)  # initials are ambiguous: the most typed reading leads clearly
+CORRECTION_WEIGHT = 1.0
+# Constant scores added for the user's region: an implementation that applies to the user (their county,
+# city or province), and one in the same city or county subtree.
+REGION_APPLIES = 2.0
+REGION_SAME_CITY = 1.5
+REGION_SAME_COUNTY = 1.5
+FACETS = {
+    "kind": "kind",
+    "department": "department_f",
+    "level": "level",
+    "theme": "theme",
+    "audience": "audience",
+    "online": "online",
+}
+MAX_OFFSET = 1000
+
+
+@dataclass
+class Concept:
+    source: str
+    alternatives: list[tuple[str, float]]
+    pinyin: list[str] = field(default_factory=list)  # Latin-letter terms for the pinyin field
+    fuzzy: bool = False
+
+
+@dataclass
+class Plan:
+    cleaned: str
+    concepts: list[Concept]
+    corrected: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.concepts
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [
+            {"source": c.source, "alternatives": [a for a, _ in c.alternatives], "pinyin": c.pinyin}
+            for c in self.concepts
+        ]
+
+
+@dataclass
+class Filters:
+    kind: str | None = None
+    department: str | None = None
+    level: str | None = None
+    theme: str | None = None
+    audience: str | None = None
+    online: bool | None = None
+    region_prefix: str | None = None  # only documents inside this region (code prefix)
+
+
+@dataclass
+class Hit:
+    score: float
+    card: dict[str, Any]
+
+
+@dataclass
+class Results:
+    query: str
+    cleaned: str
+    total: int
+    hits: list[Hit]
+    corrected: str | None = None
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    took_ms: float = 0.0
+    plan: Plan | None = None
+
+
+class SearchEngine:
+    """Plans and runs queries; keeps the pinyin lexicon and the suggester for the live generation."""
+
+    LEXICON_TTL = 300.0
+
+    def __init__(
+        self,
+        store: IndexStore,
+        *,
+        synonyms: Callable[[], SynonymTable] = SynonymTable,
+        extra_words: Callable[[], Iterable[tuple[str, float]]] = list,
+    ):
+        self.store = store
+        self._synonyms = synonyms
+        self._extra_words = extra_words
+        self._lexicon: tuple[object, float, PinyinLexicon, Suggester] | None = None
+        self._lock = threading.Lock()
+
+    # --- lexicon ----------------------------------------------------------------------------------------
+    def invalidate(self) -> None:
+        self._lexicon = None
+
+    def _lexicons(self) -> tuple[PinyinLexicon, Suggester]:
+        """Lexicon and suggester for the live generation and synonyms; refreshed in the background."""
+        key = (self.store.generation, self._synonyms().signature)
+        cached = self._lexicon
+        if cached and cached[0] == key:
+            if time.monotonic() - cached[1] >= self.LEXICON_TTL and self._lock.acquire(blocking=False):
+                self._lexicon = (key, time.monotonic(), cached[2], cached[3])  # one refresher at a time
+                self._lock.release()
+                threading.Thread(target=self._refresh, args=(key,), daemon=True).start()
+            return cached[2], cached[3]
+        with self._lock:
+            cached = self._lexicon
+            if cached and cached[0] == key:
+                return cached[2], cached[3]
+            pinyin, suggester = self._build_lexicons()
+            self._lexicon = (key, time.monotonic(), pinyin, suggester)
+            return pinyin, suggester
+
+    def _refresh(self, key: object) -> None:
+        try:
+            pinyin, suggester = self._build_lexicons()
+        except Exception:  # keep serving the old lexicon
+            return
+        self._lexicon = (key, time.monotonic(), pinyin, suggester)
+
+    def _build_lexicons(self) -> tuple[PinyinLexicon, Suggester]:
+        searcher = self.store.searcher()
+        words: dict[str, float] = {}
+        names: list[tuple[str, float]] = []
+        if searcher is not None:
+            for fname in ("title", "alias"):
+                for term, freq in searcher.terms_with_prefix(fname, ""):
+                    if len(term) >= 2 and text.has_cjk(term):
+                        words[term] = words.get(term, 0.0) + float(freq)
+            names = [(t, float(f)) for t, f in searcher.terms_with_prefix("title_exact", "")]
+        synonyms = self._synonyms()
+        top = max(words.values(), default=1.0)
+        for term in synonyms.terms:  # what people type outranks what the catalogue happens to repeat
+            words[term] = max(words.get(term, 0.0), top * 2 + synonyms.weights.get(term, 0))
+        extra = list(self._extra_words())
+        for word, weight in extra:
+            for w in text.query_words(text.clean_query(word)):
+                if len(w) >= 2:
+                    words[w] = max(words.get(w, 0.0), weight)
+        name_top = max((w for _, w in names), default=1.0)
+        typed = [(term, name_top + synonyms.weights.get(term, 0)) for term in synonyms.terms if len(term) >= 2]
+        suggester = Suggester([*names, *typed, *((w, name_top * 2 + 1000 + wt) for w, wt in extra)])
+        return PinyinLexicon(words), suggester
+
+    def warm(self) -> None:
+        self._lexicons()
+
+    # --- planning ---------------------------------------------------------------------------------------
+    def plan(self, query: str) -> Plan:
+        cleaned = text.clean_query(query)
+        if not cleaned:
+            return Plan(cleaned="", concepts=[])
+        plan = self._plan(cleaned, drop_stop_words=True)
+        return plan if plan.concepts else self._plan(cleaned, drop_stop_words=False)
+
+    def _plan(self, cleaned: str, *, drop_stop_words: bool) -> Plan:
+        synonyms = self._synonyms()
+        lexicon, _ = self._lexicons()
+        searcher = self.store.searcher()
+
+        def known(word: str) -> bool:
+            if searcher is None:
+                return False
+            return searcher.doc_freq("title", word) > 0 or searcher.doc_freq("alias", word) > 0
+
+        concepts: list[Concept] = []
+        rendering: list[str] = []
+        changed = False
+
+        def add_word(word: str) -> None:
+            alternatives = [(word, 1.0)] + [(alt, SYNONYM_WEIGHT) for alt in synonyms.expand(word)[1:]]
+            pinyin = [text.pinyin_full(word)] if len(word) >= 2 and text.has_cjk(word) else []
+            concepts.append(Concept(source=word, alternatives=alternatives, pinyin=[p for p in pinyin if p]))
+
+        for piece, is_term in synonyms.segment(cleaned):
+            if is_term:
+                add_word(piece)
+                rendering.append(piece)
+                continue
+            words = text.cut(piece)
+            if drop_stop_words:
+                words = [w for w in words if w not in text.STOP_WORDS]
+            words = _merge_single_characters(words, lexicon, known)
+            for word in words:
+                if text.is_letters(word):
+                    resolved = self._resolve_letters(word, lexicon)
+                    if resolved is not None:
+                        kind, chinese = resolved
+                        if kind == "initials":
+                            alternatives = []
+                            for rank, w in enumerate(chinese):
+                                weight = INITIALS_WEIGHTS[min(rank, len(INITIALS_WEIGHTS) - 1)]
+                                alternatives.append((w, weight))
+                                alternatives.extend((alt, SYNONYM_WEIGHT * weight) for alt in synonyms.expand(w)[1:])
+                            concepts.append(Concept(source=word, alternatives=alternatives, pinyin=[word]))
+                            rendering.append(chinese[0])
+                        else:
+                            for w in chinese:
+                                add_word(w)
+                            concepts[-1].pinyin.append(word)
+                            rendering.extend(chinese)
+                        changed = True
+                        continue
+                    concepts.append(Concept(source=word, alternatives=[(word, 1.0)], pinyin=[word], fuzzy=True))
+                    rendering.append(word)
+                    continue
+                if len(word) >= 2 and text.has_cjk(word) and word not in synonyms and not known(word):
+                    better = lexicon.homophone(word)
+                    if better:
+                        alternatives = [(better, CORRECTION_WEIGHT), (word, 0.5)]
+                        alternatives += [(alt, SYNONYM_WEIGHT) for alt in synonyms.expand(better)[1:]]
+                        concepts.append(
+                            Concept(source=word, alternatives=alternatives, pinyin=[text.pinyin_full(word)])
+                        )
+                        rendering.append(better)
+                        changed = True
+                        continue
+                if len(word) >= 3 and text.has_cjk(word) and word not in synonyms and not known(word):
+                    parts = [p for p in text.body_terms(word) if len(p) >= 2 and p != word and known(p)]
+                    if parts:  # 用电量 → 用电, 电量: the parts the index knows
+                        alternatives = [(word, 1.0)] + [(p, 0.8) for p in parts]
+                        concepts.append(
+                            Concept(source=word, alternatives=alternatives, pinyin=[text.pinyin_full(word)])
+                        )
+                        rendering.append(word)
+                        continue
+                add_word(word)
+                rendering.append(word)
+        corrected = "".join(rendering) if changed else None
+        return Plan(cleaned=cleaned, concepts=concepts, corrected=corrected)
+
+    @staticmethod
+    def _resolve_letters(word: str, lexicon: PinyinLexicon) -> tuple[str, list[str]] | None:
+        if len(word) <= 4:  # short: initials first ("sb", "gjj", "yyzz"), then full pinyin ("hz" is not)
+            candidates = lexicon.by_initials(word)
+            if candidates:
+                return "initials", candidates
+            if len(word) == 4:  # two words' initials run together: lhdj → 离婚 + 登记
+                joined = lexicon.segment_initials(word)
+                if joined:
+                    return "full", joined
+        segmented = lexicon.segment(word)
+        if segmented:
+            return "full", segmented
+        if len(word) > 4:
+            candidates = lexicon.by_initials(word)
+            if candidates:
+                return "initials", candidates
+        near = lexicon.near(word)
+        if near:
+            segmented = lexicon.segment(near)
+            if segmented:
+                return "full", segmented
+        return None
+
+    # --- the tantivy query ------------------------------------------------------------------------------
+    @staticmethod
+    def _field_query(fname: str, alternative: str, boost: float) -> tantivy.Query | None:
+        words = [w for w in text.cut(alternative) if w]
+        if not words:
+            return None
+        if len(words) == 1:
+            q = tantivy.Query.term_query(SCHEMA, fname, words[0], index_option="freq")
+        else:
+            q = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, tantivy.Query.term_query(SCHEMA, fname, w, index_option="freq")) for w in words]
+            )
+        return tantivy.Query.boost_query(q, boost)
+
+    def text_query(self, plan: Plan) -> tantivy.Query:
+        concept_queries = []
+        for concept in plan.concepts:
+            clauses = []
+            for alternative, weight in concept.alternatives:
+                for fname, boost in FIELD_BOOSTS.items():
+                    q = self._field_query(fname, alternative, boost * weight)
+                    if q is not None:
+                        clauses.append((tantivy.Occur.Should, q))
+            for term in dict.fromkeys(concept.pinyin):
+                clauses.append(
+                    (
+                        tantivy.Occur.Should,
+                        tantivy.Query.boost_query(
+                            tantivy.Query.term_query(SCHEMA, "py", term, index_option="freq"), PINYIN_BOOST
+                        ),
+                    )
+                )
+                if concept.fuzzy and len(term) >= 5:
+                    clauses.append(
+                        (
+                            tantivy.Occur.Should,
+                            tantivy.Query.boost_query(
+                                tantivy.Query.fuzzy_term_query(SCHEMA, "py", term, distance=1), PINYIN_BOOST * 0.5
+                            ),
+                        )
+                    )
+            if clauses:
+                concept_queries.append((tantivy.Occur.Should, tantivy.Query.boolean_query(clauses)))
+        if not concept_queries:
+            return tantivy.Query.empty_query()
+        return tantivy.Query.boolean_query(concept_queries)
+
+    @staticmethod
+    def filter_clauses(filters: Filters | None) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+        if filters is None:
+            return []
+        clauses = []
+
+        def must(fname: str, value: str) -> None:
+            q = tantivy.Query.term_query(SCHEMA, fname, value, index_option="basic")
+            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)))
+
+        for name, fname in FACETS.items():
+            value = getattr(filters, name)
+            if value is None or value == "":
+                continue
+            must(fname, ("1" if value else "0") if isinstance(value, bool) else str(value))
+        if filters.region_prefix:
+            must("region_anc", filters.region_prefix)
+        return clauses
+
+    @staticmethod
+    def region_clauses(region_code: str | None) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+        if not region_code:
+            return []
+        prefixes = region_prefixes(region_code)
+        applies = [p.ljust(12, "0") for p in prefixes]
+        clauses = [
+            (
+                tantivy.Occur.Should,
+                tantivy.Query.const_score_query(
+                    tantivy.Query.term_set_query(SCHEMA, "region_code", applies), REGION_APPLIES
+                ),
+            )
+        ]
+        if len(prefixes) >= 2:
+            clauses.append(
+                (
+                    tantivy.Occur.Should,
+                    tantivy.Query.const_score_query(
+                        tantivy.Query.term_query(SCHEMA, "region_anc", prefixes[1], index_option="basic"),
+                        REGION_SAME_CITY,
+                    ),
+                )
+            )
+        if len(prefixes) >= 3:
+            clauses.append(
+                (
+                    tantivy.Occur.Should,
+                    tantivy.Query.const_score_query(
+                        tantivy.Query.term_query(SCHEMA, "region_anc", prefixes[2], index_option="basic"),
+                        REGION_SAME_COUNTY,
+                    ),
+                )
+            )
+        return clauses
+
+    # --- running ----------------------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        *,
+        region_code: str | None = None,
+        filters: Filters | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        facets: bool = False,
+        count: bool = True,
+    ) -> Results:
+        started = time.perf_counter()
+        plan = self.plan(query)
+        searcher = self.store.searcher()
+        if plan.empty or searcher is None:
+            return Results(
+                query=query,
+                cleaned=plan.cleaned,
+                total=0,
+                hits=[],
+                corrected=plan.corrected,
+                took_ms=_ms(started),
+                plan=plan,
+            )
+        matched = self.text_query(plan)
+        filter_clauses = self.filter_clauses(filters)
+        clauses = [(tantivy.Occur.Must, matched), *filter_clauses, *self.region_clauses(region_code)]
+        full = tantivy.Query.boolean_query(clauses)
+        limit = max(1, min(limit, 100))
+        offset = max(0, min(offset, MAX_OFFSET))
+        result = searcher.search(full, limit=limit, offset=offset, count=count, weight_by_field="boost")
+        hits = [Hit(score=float(score), card=_card(searcher, address)) for score, address in result.hits]
+        out = Results(
+            query=query,
+            cleaned=plan.cleaned,
+            total=result.count if count else len(hits),
+            hits=hits,
+            corrected=plan.corrected,
+            plan=plan,
+        )
+        if facets:
+            filtered = tantivy.Query.boolean_query([(tantivy.Occur.Must, matched), *filter_clauses])
+            out.facets = self.facet_counts(searcher, filtered)
+        out.took_ms = _ms(started)
+        return out
+
+    @staticmethod
+    def facet_counts(searcher: tantivy.Searcher, query: tantivy.Query, size: int = 12) -> dict[str, list]:
+        spec = {name: {"terms": {"field": fname, "size": size}} for name, fname in FACETS.items()}
+        try:
+            raw = searcher.aggregate(query, spec)
+        except ValueError:
+            return {}
+        return {
+            name: [(b["key"], int(b["doc_count"])) for b in raw.get(name, {}).get("buckets", [])] for name in FACETS
+        }
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
+        _, suggester = self._lexicons()
+        return suggester.suggest(prefix, limit=limit)
+
+    def did_you_mean(self, query: str) -> str | None:
+        """For a query with no results: the closest known name by shared ideograph bigrams, or None."""
+        cleaned = text.clean_query(query).replace(" ", "")
+        if len(cleaned) < 2:
+            return None
+        _, suggester = self._lexicons()
+        grams = set(text.char_bigrams(cleaned))
+        if not grams:
+            return None
+        best: tuple[float, str] | None = None
+        for display in suggester.displays:
+            shared = len(grams & set(text.char_bigrams(display)))
+            if shared:
+                score = shared / len(grams) - len(display) / 1000
+                if best is None or score > best[0]:
+                    best = (score, display)
+        return best[1] if best and best[0] >= 0.5 else None
+
+
+def _merge_single_characters(words: list[str], lexicon: PinyinLexicon, known: Callable[[str], bool]) -> list[str]:
+    """Join runs of single ideographs that spell a known word or its homophone (港/奥 → 港奥 → 港澳)."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        j = i
+        while j < len(words) and len(words[j]) == 1 and text.has_cjk(words[j]):
+            j += 1
+        if j - i >= 2:
+            run = "".join(words[i:j])
+            if known(run) or lexicon.homophone(run):
+                out.append(run)
+                i = j
+                continue
+            out.extend(words[i:j])
+            i = j
+            continue
+        out.append(words[i])
+        i += 1
+    return out
+
+
+def _card(searcher: tantivy.Searcher, address) -> dict[str, Any]:
+    doc = searcher.doc(address)
+    raw = doc.get_first("card")
+    return json.loads(bytes(raw).decode()) if raw else {}
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)

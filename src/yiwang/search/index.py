@@ -1,0 +1,354 @@
+"""The tantivy index on disk (索引): schema, builder, incremental writer, and readers. No ORM.
+
+Layout under ``settings.SEARCH_INDEX_DIR`` (any directory given to :class:`IndexStore`)::
+
+    CURRENT            name of the live generation (switched atomically by a rebuild)
+    gen-<stamp>/       one tantivy index per generation
+    writer.lock        held (fcntl) by whoever writes: the rebuild's swap or an incremental update
+    rebuilding         present while a rebuild runs; incremental updates then also note their keys in
+    pending.jsonl      so the rebuild replays them into the new generation before switching
+
+Only one process writes at a time (tantivy allows a single writer; the lock makes others wait). Web
+processes only read: they re-open the live generation when CURRENT changes; commits by other processes reach
+them through the reader's on-commit reload, and this process's own writes at once (``refresh``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import functools
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+import tantivy
+
+from . import text
+from .documents import SearchDocument
+
+SCHEMA_VERSION = "1"
+TEXT_FIELDS = ("title", "alias", "py", "materials", "guide", "faq", "dept")
+FACET_FIELDS = ("kind", "department_f", "level", "theme", "audience", "online", "region_code")
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("key", stored=True, tokenizer_name="raw")
+    for name in TEXT_FIELDS:
+        sb.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
+    sb.add_text_field("title_exact", tokenizer_name="raw", index_option="basic")
+    for name in FACET_FIELDS:
+        sb.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
+    sb.add_text_field("region_anc", tokenizer_name="raw", index_option="basic")
+    sb.add_float_field("boost", fast=True)
+    sb.add_bytes_field("card", stored=True, indexed=False)
+    return sb.build()
+
+
+SCHEMA = build_schema()
+
+
+def region_prefixes(code: str) -> list[str]:
+    """``440106000000`` → ``["44", "4401", "440106"]`` (the significant prefixes of each level)."""
+    if not code or len(code) != 12:
+        return []
+    out = []
+    for digits in (2, 4, 6, 9, 12):
+        out.append(code[:digits])
+        if code[digits:].strip("0") == "":
+            break
+    return out
+
+
+def popularity_boost(popularity: float) -> float:
+    """Fast-field value for ``weight_by_field`` (score × log2(2 + value)): 0 → ×1, very popular → ×1.25."""
+    import math
+
+    p = max(0.0, float(popularity))
+    norm = min(1.0, math.log1p(p) / math.log1p(10_000))
+    return 2 ** (1 + 0.32 * norm) - 2
+
+
+@functools.lru_cache(maxsize=200_000)
+def _names(title: str, short: str, aliases: tuple[str, ...]) -> tuple[str, str, str, str]:
+    """Title terms, alias terms, pinyin terms and the normalised title of one name set (names repeat a lot)."""
+    title = text.normalize(title)
+    title_terms = text.index_terms(title)
+    alias_terms: dict[str, None] = {}
+    for value in (text.normalize(short), *(text.normalize(a) for a in aliases)):
+        if value and value not in ("无", title):
+            alias_terms.update(dict.fromkeys(text.index_terms(value)))
+    py = text.pinyin_terms([*title_terms, *alias_terms])
+    return " ".join(title_terms), " ".join(alias_terms), " ".join(py), title
+
+
+@functools.lru_cache(maxsize=100_000)
+def _body(value: str) -> str:
+    return " ".join(text.body_terms(text.normalize(value))) if value else ""
+
+
+@functools.lru_cache(maxsize=200_000)
+def _short(value: str) -> str:
+    return " ".join(text.index_terms(text.normalize(value))) if value else ""
+
+
+def analyse(doc: SearchDocument) -> dict[str, object]:
+    """The field values of one document (everything normalised, Simplified, segmented)."""
+    title, alias, py, exact = _names(doc.title, doc.short_name, tuple(doc.aliases))
+    return {
+        "title": title,
+        "alias": alias,
+        "py": py,
+        "materials": _body(" ".join(doc.materials)),
+        "guide": _body(doc.guide),
+        "faq": _body(doc.faq),
+        "dept": _short(doc.department),
+        "title_exact": exact,
+    }
+
+
+def to_tantivy(doc: SearchDocument) -> tantivy.Document:
+    fields = analyse(doc)
+    tdoc = tantivy.Document()
+    tdoc.add_text("key", doc.key)
+    for name, value in fields.items():
+        if value:
+            tdoc.add_text(name, value)
+    tdoc.add_text("kind", doc.kind)
+    if doc.department:
+        tdoc.add_text("department_f", doc.department)
+    if doc.level:
+        tdoc.add_text("level", str(doc.level))
+    for theme in dict.fromkeys(doc.themes):
+        tdoc.add_text("theme", theme)
+    for audience in dict.fromkeys(doc.service_objects):
+        tdoc.add_text("audience", audience)
+    tdoc.add_text("online", "1" if doc.online else "0")
+    if doc.region_code:
+        tdoc.add_text("region_code", doc.region_code)
+        for prefix in region_prefixes(doc.region_code):
+            tdoc.add_text("region_anc", prefix)
+    tdoc.add_float("boost", popularity_boost(doc.popularity))
+    tdoc.add_bytes("card", json.dumps(doc.card(), ensure_ascii=False, separators=(",", ":")).encode())
+    return tdoc
+
+
+class IndexStore:
+    """One index directory: build generations, apply updates, hand out fresh searchers."""
+
+    RELOAD_SECONDS = 1.0
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+        self._index: tantivy.Index | None = None
+        self._generation: str | None = None
+        self._checked = 0.0
+        self._stale = False
+        self._mutex = threading.Lock()
+
+    # --- generations ---------------------------------------------------------------------------------
+    @property
+    def current_file(self) -> Path:
+        return self.path / "CURRENT"
+
+    def current_generation(self) -> str | None:
+        try:
+            name = self.current_file.read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name if name and (self.path / name).is_dir() else None
+
+    def exists(self) -> bool:
+        return self.current_generation() is not None
+
+    def _switch(self, name: str) -> None:
+        tmp = self.path / "CURRENT.tmp"
+        tmp.write_text(name)
+        os.replace(tmp, self.current_file)
+
+    def _new_generation(self) -> tuple[str, Path]:
+        self.path.mkdir(parents=True, exist_ok=True)
+        name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 1_000_000}"
+        gen = self.path / name
+        gen.mkdir()
+        (gen / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
+        return name, gen
+
+    def _drop_old(self, keep: str) -> None:
+        for child in self.path.glob("gen-*"):
+            if child.name != keep and child.is_dir():
+                shutil.rmtree(child, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / "writer.lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    # --- reading ----------------------------------------------------------------------------------------
+    def index(self) -> tantivy.Index | None:
+        """The live generation's index, re-opened after a rebuild and reloaded at most once a second."""
+        now = time.monotonic()
+        if self._index is not None and now - self._checked < self.RELOAD_SECONDS:
+            return self._index
+        with self._mutex:
+            if self._index is not None and now - self._checked < self.RELOAD_SECONDS:
+                return self._index
+            generation = self.current_generation()
+            if generation is None:
+                self._index, self._generation = None, None
+            elif generation != self._generation or self._index is None:
+                self._index = tantivy.Index(SCHEMA, path=str(self.path / generation), reuse=True)
+                self._generation = generation
+                self._stale = False
+            elif self._stale:  # this process wrote: see it now (others' commits arrive by the reader's watcher)
+                self._index.reload()
+                self._stale = False
+            self._checked = now
+            return self._index
+
+    def refresh(self) -> None:
+        """Forget the reload timer: the next :meth:`index` call sees the latest commit."""
+        self._checked = 0.0
+        self._stale = True
+
+    @property
+    def generation(self) -> str | None:
+        self.index()
+        return self._generation
+
+    def searcher(self) -> tantivy.Searcher | None:
+        index = self.index()
+        return index.searcher() if index is not None else None
+
+    # --- writing ----------------------------------------------------------------------------------------
+    def build(
+        self,
+        documents: Iterable[SearchDocument],
+        *,
+        progress: Callable[[int], None] | None = None,
+        replay: Callable[[list[str]], Iterable[SearchDocument]] | None = None,
+        heap_size: int = 256_000_000,
+        num_threads: int = 0,
+    ) -> dict[str, object]:
+        """Build a new generation from ``documents`` and switch to it; returns counts and timings.
+
+        While the build runs, incremental updates note their keys in ``pending.jsonl``; ``replay(keys)``
+        must return the current documents for those keys so the new generation does not lose them.
+        """
+        started = time.perf_counter()
+        self.path.mkdir(parents=True, exist_ok=True)
+        marker = self.path / "rebuilding"
+        pending = self.path / "pending.jsonl"
+        marker.write_text(str(os.getpid()))
+        pending.unlink(missing_ok=True)
+        name, gen = self._new_generation()
+        count = 0
+        try:
+            index = tantivy.Index(SCHEMA, path=str(gen))
+            writer = index.writer(heap_size=heap_size, num_threads=num_threads)
+            batch = 0
+            for doc in documents:
+                writer.add_document(to_tantivy(doc))
+                count += 1
+                batch += 1
+                if progress and batch >= 1000:
+                    progress(batch)
+                    batch = 0
+            if progress and batch:
+                progress(batch)
+            writer.commit()
+            indexed = time.perf_counter()
+            with self.lock():
+                keys = _read_pending(pending)
+                if keys:
+                    for key in keys:
+                        writer.delete_documents_by_term("key", key)
+                    for doc in replay(keys) if replay else ():
+                        writer.add_document(to_tantivy(doc))
+                    writer.commit()
+                writer.wait_merging_threads()
+                self._switch(name)
+                marker.unlink(missing_ok=True)
+                pending.unlink(missing_ok=True)
+            self._drop_old(keep=name)
+        except BaseException:
+            marker.unlink(missing_ok=True)
+            shutil.rmtree(gen, ignore_errors=True)
+            raise
+        self.refresh()
+        return {
+            "documents": count,
+            "generation": name,
+            "seconds": round(time.perf_counter() - started, 3),
+            "index_seconds": round(indexed - started, 3),
+            "replayed": len(keys),
+        }
+
+    def ensure(self) -> None:
+        """Create an empty generation when there is none (so updates have somewhere to go)."""
+        if self.exists():
+            return
+        with self.lock():
+            if self.exists():
+                return
+            name, gen = self._new_generation()
+            index = tantivy.Index(SCHEMA, path=str(gen))
+            writer = index.writer(heap_size=15_000_000, num_threads=1)
+            writer.commit()
+            writer.wait_merging_threads()
+            self._switch(name)
+        self.refresh()
+
+    def apply(self, *, upsert: Iterable[SearchDocument] = (), delete: Iterable[str] = ()) -> dict[str, int]:
+        """Incremental update: delete ``delete`` keys, replace ``upsert`` documents; one commit."""
+        upsert = list(upsert)
+        keys = list(dict.fromkeys([*delete, *(d.key for d in upsert)]))
+        if not keys:
+            return {"upserted": 0, "deleted": 0}
+        self.ensure()
+        with self.lock():
+            generation = self.current_generation()
+            index = tantivy.Index(SCHEMA, path=str(self.path / generation), reuse=True)
+            writer = index.writer(heap_size=50_000_000, num_threads=1)
+            for key in keys:
+                writer.delete_documents_by_term("key", key)
+            for doc in upsert:
+                writer.add_document(to_tantivy(doc))
+            writer.commit()
+            writer.wait_merging_threads()
+            if (self.path / "rebuilding").exists():
+                with open(self.path / "pending.jsonl", "a") as fh:
+                    fh.write(json.dumps(keys) + "\n")
+        self.refresh()
+        return {"upserted": len(upsert), "deleted": len(keys) - len(upsert)}
+
+    def stats(self) -> dict[str, object]:
+        searcher = self.searcher()
+        size = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file()) if self.path.exists() else 0
+        return {
+            "path": str(self.path),
+            "generation": self._generation,
+            "documents": searcher.num_docs if searcher else 0,
+            "segments": searcher.num_segments if searcher else 0,
+            "bytes": size,
+        }
+
+
+def _read_pending(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    keys: dict[str, None] = {}
+    for line in path.read_text().splitlines():
+        with contextlib.suppress(ValueError):
+            keys.update(dict.fromkeys(json.loads(line)))
+    return list(keys)

@@ -1,0 +1,137 @@
+"""The index and the engine over a small sample (no database)."""
+
+import pytest
+
+from yiwang.search.engine import Filters
+from yiwang.search.index import IndexStore, region_prefixes
+
+from .conftest import GZ, SAMPLE, TIANHE, doc
+
+
+def codes(results):
+    return [h.card["code"] for h in results.hits]
+
+
+def test_region_prefixes():
+    assert region_prefixes("440106000000") == ["44", "4401", "440106"]
+    assert region_prefixes("440000000000") == ["44"]
+    assert region_prefixes("441900003000") == ["44", "4419", "441900", "441900003"]
+    assert region_prefixes("") == []
+
+
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        ("辦護照", "P1"),
+        ("护照", "P1"),
+        ("huzhao", "P1"),
+        ("港奥通行证", "H1"),
+        ("gangaotongxingzheng", "H1"),
+        ("shebao", "S1"),
+        ("sb", "S1"),
+        ("社保", "S1"),
+        ("退休金", "S2"),
+        ("我想开公司", "C1"),
+        ("律师执业", "L1"),
+    ],
+)
+def test_right_item_first(engine, query, first):
+    results = engine.search(query, limit=5)
+    assert results.hits, query
+    assert results.hits[0].card["code"] in {first, "H1", "H2", "H3"} if first == "H1" else codes(results)[0] == first
+
+
+def test_typo_is_corrected_and_reported(engine):
+    results = engine.search("港奥通行证")
+    assert results.corrected == "港澳通行证"
+    assert {"H1", "H2", "H3"} <= set(codes(results)[:3])
+
+
+def test_pinyin_is_reported_as_chinese(engine):
+    assert engine.search("shebao").corrected == "社保"
+
+
+def test_users_region_first(engine):
+    assert codes(engine.search("港澳通行证", region_code=TIANHE))[0] == "H3"
+    assert codes(engine.search("港澳通行证", region_code=GZ))[0] == "H1"
+    assert codes(engine.search("港澳通行证", region_code="440300000000"))[0] == "H2"
+
+
+def test_filters_and_facets(engine):
+    results = engine.search("通行证", filters=Filters(region_prefix="4401"), facets=True)
+    assert set(codes(results)) == {"H1", "H3", "T1"}
+    facets = dict(results.facets["department"])
+    assert facets["广州市公安局"] == 2
+    assert codes(engine.search("律师", filters=Filters(online=False))) == ["L1"]
+    assert codes(engine.search("律师", filters=Filters(online=True))) == []
+    assert codes(engine.search("公安局", filters=Filters(kind="department"))) == ["D1"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "   ",
+        "\x00\x01",
+        "*",
+        '"',
+        "(",
+        ")",
+        '+-&|!(){}[]^"~*?:\\/',
+        "社" * 10_000,
+        "AND OR NOT",
+        "title:护照",
+        "\u202e\u200b",
+    ],
+)
+def test_bad_input_is_a_clean_result(engine, query):
+    results = engine.search(query)
+    assert results.total >= 0
+
+
+def test_pagination_limits(engine):
+    assert len(engine.search("办理", limit=2).hits) == 2
+    assert engine.search("办理", offset=10_000).hits == []
+
+
+def test_suggestions(engine):
+    assert [s.text for s in engine.suggest("办理往来")][:1] in (["办理往来港澳通行证"], ["办理往来台湾通行证"])
+    assert "企业职工社会保险费断缴补缴申报" in [s.text for s in engine.suggest("qyzg")]
+    assert "办理及加注普通护照" in [s.text for s in engine.suggest("huzhao")]
+
+
+def test_did_you_mean_for_nothing_found(engine):
+    assert engine.did_you_mean("往来港澳通证") in {"办理往来港澳通行证"}
+    assert engine.did_you_mean("x") is None
+
+
+def test_incremental_update_and_delete(engine, store):
+    store.apply(upsert=[doc("N1", "新生儿出生登记", region=GZ)])
+    store.refresh()
+    assert codes(engine.search("出生登记"))[0] == "N1"
+    store.apply(delete=["item:N1"])
+    store.refresh()
+    assert "N1" not in codes(engine.search("出生登记"))
+
+
+def test_rebuild_replays_updates_made_during_the_build(tmp_path):
+    store = IndexStore(tmp_path / "ix")
+    store.build(SAMPLE[:2])
+
+    def documents():
+        yield from SAMPLE[:3]
+        store.apply(upsert=[doc("LATE", "迟到的事项")])  # published while the rebuild runs
+
+    store.build(documents(), replay=lambda keys: [doc("LATE", "迟到的事项")] if "item:LATE" in keys else [])
+    store.refresh()
+    searcher = store.searcher()
+    assert searcher.num_docs == 4
+    assert len(list((tmp_path / "ix").glob("gen-*"))) == 1
+
+
+def test_empty_store_searches_to_nothing(tmp_path):
+    from yiwang.search.engine import SearchEngine
+
+    engine = SearchEngine(IndexStore(tmp_path / "none"))
+    assert engine.search("护照").total == 0
+    assert engine.suggest("hu") == []
