@@ -174,6 +174,25 @@ def _invitations(n: int) -> list[str]:
     return [tokens.make(inv.pk, inv.nonce) for inv in invitations]
 
 
+def _tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its children (the granian workers)."""
+    import subprocess
+
+    pids = [pid]
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    pids += [int(p) for p in out.split()]
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except OSError:
+            pass
+    return total
+
+
 def submissions(url: str, var: str, env: dict) -> dict:
     tokens = _invitations(int(os.environ.get("YIWANG_BENCH_INVITATIONS", "90000")))
     from django.db import connections
@@ -200,12 +219,20 @@ def submissions(url: str, var: str, env: dict) -> dict:
                     {"Content-Type": "application/json", "X-Device-Id": f"bench-{n}"},
                 )
 
+            cpu_before, first = _tree_cpu_s(server["pid"]), next(counter)
             load = http_load(
                 server["port"], request, concurrency=concurrency, duration=DURATION, warmup=3.0, ok_statuses=(201,)
             )
+            cpu, served = _tree_cpu_s(server["pid"]) - cpu_before, next(counter) - first - 1
             rss = process_tree_rss_mb(server["pid"])
         key = f"workers{workers}_threads{threads}_clients{concurrency}"
-        results[key] = {**load.summary(), "server_rss_mb": rss}
+        results[key] = {
+            **load.summary(),
+            "server_rss_mb": rss,
+            # CPU the application server (Python) spent per request, warm-up included: with the machine's
+            # cores to itself it would serve about cores / this per second (PostgreSQL's share not counted)
+            "server_cpu_ms_per_request": round(cpu * 1000 / served, 2) if served else None,
+        }
         print(
             f"submissions {key}: {results[key]['per_second']}/s ok, p50 {results[key]['p50_ms']} ms, "
             f"p99 {results[key]['p99_ms']} ms, errors {results[key]['errors']} {results[key]['statuses']}"

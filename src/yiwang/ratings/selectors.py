@@ -226,3 +226,20 @@ def assignable_staff(rect: Rectification) -> QuerySet[User]:
         .distinct()
         .order_by("username")
     )
+
+
+def invitations_for_person(user: Any, *, now: dt.datetime | None = None) -> list[tuple[RatingInvitation, str]]:
+    """The services a person may still rate (or 追评), newest first, with their tokens."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    now = now or timezone.now()
+    rows = RatingInvitation.objects.filter(person_id=user.pk, used_at__isnull=True, expires_at__gte=now).order_by(
+        "-served_at", "-pk"
+    )[:100]
+    return [(inv, tokens.make(inv.pk, inv.nonce)) for inv in rows]
+
+
+def ratings_of_person(user: Any) -> QuerySet[Rating]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Rating.objects.none()
+    return Rating.objects.filter(evaluator_id=user.pk).order_by("-rated_at", "-pk")[:100]

@@ -127,6 +127,23 @@ def rate(request, token: str):
     return _with_device_cookie(request, render(request, "ratings/rate.html", context))
 
 
+@require_GET
+def mine(request):
+    """我的评价 — the services the logged-in person may rate, and the ratings they gave (portal channel)."""
+    if not request.user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
+    return render(
+        request,
+        "ratings/mine.html",
+        {
+            "pending": selectors.invitations_for_person(request.user),
+            "given": selectors.ratings_of_person(request.user),
+        },
+    )
+
+
 # --- the evaluator tablet -----------------------------------------------------------------------------
 def _device_or_404(key: str):
     device = selectors.device_by_key(key)
