@@ -146,3 +146,21 @@ def duplicates(
             found.append(Duplicate(candidate, score))
     found.sort(key=lambda d: -d.score)
     return found[:limit]
+
+
+def attachments(user: Any, order: WorkOrder) -> list:
+    """The order's attachments ``user`` may open (confidential orders: the caller, the platform, the uploader)."""
+    from .models import Attachment
+
+    rows = Attachment.objects.filter(order=order).select_related("file", "order").order_by("id")
+    return [a for a in rows if policy.allows(user, "hotline.attachment.view", a)]
+
+
+def attachment(user: Any, attachment_id: int):
+    """One attachment ``user`` may open, else ``attachment_not_found`` (never saying whether it exists)."""
+    from .models import Attachment
+
+    found = Attachment.objects.select_related("file", "order").filter(pk=attachment_id).first()
+    if found is None or not policy.allows(user, "hotline.attachment.view", found):
+        raise NotFound("附件不存在或您无权查看。", code="attachment_not_found")
+    return found
