@@ -122,3 +122,23 @@ def test_closed_orders_take_no_files_and_limits_hold(w, monkeypatch):
     assert err.value.code == "too_many_attachments"
     with pytest.raises(NotFound):
         services.attachment_add(actor=w.housing_staff, order_id=o2.pk, name="b.pdf", content=PDF)
+
+
+def test_pages_list_and_upload_attachments(w, client):
+    o = order(w)
+    client.force_login(w.agent)
+    r = client.post(
+        f"/workbench/hotline/orders/{o.pk}/attach/",
+        {"file": SimpleUploadedFile("现场.png", PNG, content_type="image/png")},
+    )
+    assert r.status_code == 302
+    a = Attachment.objects.get()
+    page = client.get(f"/workbench/hotline/orders/{o.pk}/").content.decode()
+    assert "现场.png" in page and f"/api/v1/hotline/attachments/{a.pk}" in page
+    assert client.get(f"/api/v1/hotline/attachments/{a.pk}").status_code == 200  # the browser session works
+    r = client.post(
+        f"/workbench/hotline/orders/{o.pk}/attach/",
+        {"file": SimpleUploadedFile("x.png", b"<html>", content_type="image/png")},
+        follow=True,
+    )
+    assert Attachment.objects.count() == 1 and "只能上传" in r.content.decode()
