@@ -4,13 +4,15 @@ screening, classification (the demo's trained category model when the shared dat
 row, its number, the history row and the audit-chain event, in one transaction.
 
 Environment: YIWANG_BENCH_DB (database name, default yiwang_bench_hotline_intake), YIWANG_BENCH_PORT (8102),
-YIWANG_BENCH_CONCURRENCY (16), YIWANG_BENCH_SECONDS (20), YIWANG_BENCH_WORKERS (2).
+YIWANG_BENCH_CONCURRENCY (16), YIWANG_BENCH_SECONDS (20), YIWANG_BENCH_WORKERS (the number of cores).
+The JSON records ``uptime`` before and after the load, since the figure depends on what else the machine runs.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 import tempfile
 
 from common import bench_env, free_port, fresh_postgres, http_load, process_tree_rss_mb, serve, write_result, yiwang
@@ -30,12 +32,17 @@ TOKEN_SCRIPT = (
 )
 
 
+def uptime() -> str:
+    """The machine's load as ``uptime`` prints it (the benchmark shares its cores with other work)."""
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
 def main() -> None:
     name = os.environ.get("YIWANG_BENCH_DB", "yiwang_bench_hotline_intake")
     port = free_port(int(os.environ.get("YIWANG_BENCH_PORT", "8102")))
     concurrency = int(os.environ.get("YIWANG_BENCH_CONCURRENCY", "16"))
     seconds = float(os.environ.get("YIWANG_BENCH_SECONDS", "20"))
-    workers = int(os.environ.get("YIWANG_BENCH_WORKERS", "2"))
+    workers = int(os.environ.get("YIWANG_BENCH_WORKERS", str(os.cpu_count() or 2)))
     with tempfile.TemporaryDirectory() as var, fresh_postgres(name) as url:
         env = bench_env(var, url)
         yiwang(env, "migrate", "-v0")
@@ -57,8 +64,10 @@ def main() -> None:
             return "POST", "/api/v1/hotline/orders", json.dumps(body, ensure_ascii=False).encode(), headers
 
         with serve(env, port=port, workers=workers, threads=8) as server:
+            load_before = uptime()
             result = http_load(port, make_request, concurrency=concurrency, duration=seconds, warmup=3.0)
             rss = process_tree_rss_mb(server["pid"])
+            load_after = uptime()
         count = yiwang(
             env, "shell", "-c", "from yiwang.hotline.models import WorkOrder; print(WorkOrder.objects.count())"
         )
@@ -83,6 +92,8 @@ def main() -> None:
             "server_rss_mb": rss,
             "audit_chain": verify.stdout.strip().splitlines()[-1] if verify.stdout.strip() else verify.stderr.strip(),
             "target_per_second": 300,
+            "uptime_before": load_before,
+            "uptime_after": load_after,
         },
     )
 

@@ -66,6 +66,7 @@ urlpatterns = [
     path("workbench/hotline/department/", hotline.department_queue, name="hotline_department"),
     path("workbench/hotline/kpis/", hotline.kpi_page, name="hotline_kpis"),
     path("workbench/hotline/orders/<int:pk>/", hotline.order_detail, name="hotline_order"),
+    path("workbench/hotline/orders/<int:pk>/attach/", hotline.order_attach, name="hotline_order_attach"),
     path("workbench/hotline/orders/<int:pk>/<str:step>/", hotline.order_act, name="hotline_order_act"),
     path("workbench/hotline/extensions/<int:pk>/", hotline.extension_decide, name="hotline_extension"),
     path("me/hotline/", hotline.my_orders, name="hotline_mine"),
