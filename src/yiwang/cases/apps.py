@@ -8,6 +8,7 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from . import (
+            followups,  # noqa: F401 - 一件事, 容缺/告知承诺, 代办, 出件送达, 督办 (guards and observers)
             rules,  # noqa: F401 - registers the permission rules
             signals,  # noqa: F401 - subscribes to the calendar_changed event
         )

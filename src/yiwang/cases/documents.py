@@ -32,6 +32,12 @@ CODES = {
     CaseDocument.Kind.REJECT: "BY",
     CaseDocument.Kind.COMPLETION: "BJ",
     CaseDocument.Kind.SUPERVISION: "DB",
+    CaseDocument.Kind.GAP_PLEDGE: "RQ",
+    CaseDocument.Kind.PLEDGE: "CN",
+    CaseDocument.Kind.PICKUP: "LQ",
+    CaseDocument.Kind.DELIVERY_RECEIPT: "SD",
+    CaseDocument.Kind.REVOCATION_NOTICE: "CXG",
+    CaseDocument.Kind.REVOCATION: "CX",
 }
 
 

@@ -254,6 +254,7 @@ class CaseMaterial(models.Model):
         REQUESTED = "requested", "需补正"
         DEFERRED = "deferred", "容缺后补"
         NOT_NEEDED = "not_needed", "无需提交"
+        COMMITTED = "committed", "告知承诺"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="materials")
     index = models.PositiveSmallIntegerField("序号")
@@ -389,6 +390,12 @@ class CaseDocument(models.Model):
         REJECT = "reject", "不予许可决定书"
         COMPLETION = "completion", "办结通知书"
         SUPERVISION = "supervision", "督办通知"
+        GAP_PLEDGE = "gap_pledge", "容缺受理信用承诺书"
+        PLEDGE = "pledge", "告知承诺书"
+        PICKUP = "pickup", "领取通知书"
+        DELIVERY_RECEIPT = "dlv_receipt", "送达回执"
+        REVOCATION_NOTICE = "revoke_ntc", "撤销告知书"
+        REVOCATION = "revocation", "撤销决定书"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField("类型", max_length=12, choices=Kind.choices)
@@ -458,3 +465,15 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# Follow-up models (一件事, 容缺/告知承诺, 出件送达, 督办升级) live in their own modules of this app.
+from .bundle_models import BundleCase, BundleChild, BundleEvent, BundleFile  # noqa: E402, F401
+from .followup_models import (  # noqa: E402, F401
+    Commitment,
+    CreditRecord,
+    Delivery,
+    Revocation,
+    SupervisionEscalation,
+    Verification,
+)

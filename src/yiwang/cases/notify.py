@@ -29,6 +29,9 @@ def to_applicant(case: Case, *, title: str, body: str = "") -> Message | None:
     """The applicant (and the agent or contact who filed it, when different)."""
     subject = f"{title}（{case.item_name}，{case.number or '草稿'}）"
     message = to_user(case.applicant, case=case, title=subject, body=body, phone=case.contact_phone)
-    if case.filed_by_id != case.applicant_id and not getattr(case.filed_by, "is_staff_member", False):
+    # the agent (经办人/代理人/帮办代办员, under an authorisation) hears everything the applicant hears
+    if case.filed_by_id != case.applicant_id and (
+        case.authorization_id or not getattr(case.filed_by, "is_staff_member", False)
+    ):
         to_user(case.filed_by, case=case, title=subject, body=body)
     return message

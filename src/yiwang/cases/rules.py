@@ -84,7 +84,8 @@ def parties(user: Any, case: Any) -> frozenset[Party]:
         return cache[user.pk]
     found: set[Party] = set()
     if not getattr(user, "is_staff_member", False):
-        if user.pk in (case.applicant_id, case.filed_by_id) or _is_agent(user, case):
+        # the applicant, or an agent whose authorisation is valid *now* (checked on every action)
+        if user.pk == case.applicant_id or _is_agent(user, case):
             found.add(Party.APPLICANT)
     elif user.is_superuser:
         found |= {Party.CLERK, Party.REVIEWER, Party.HEAD, Party.SUPERVISOR}
@@ -99,6 +100,8 @@ def parties(user: Any, case: Any) -> frozenset[Party]:
             found.add(Party.HEAD)
         if in_region_scope(user, case.region_code, (Role.SUPERVISOR,)):
             found.add(Party.SUPERVISOR)
+        if has_role(user, Role.HELPER) and _is_agent(user, case):  # 帮办代办员 under a hall_helper grant
+            found.add(Party.APPLICANT)
     cache[user.pk] = frozenset(found)
     return cache[user.pk]
 
@@ -123,7 +126,8 @@ for _action in Action:
 def _(user, case) -> bool:
     found = parties(user, case)
     if case.state == "draft" and Party.APPLICANT not in found:
-        return case.filed_by_id == user.pk  # a clerk's own intake in progress
+        # a clerk's own intake in progress (an agent's draft needs a valid authorisation, as above)
+        return case.filed_by_id == user.pk and getattr(user, "is_staff_member", False)
     return bool(found)
 
 
@@ -139,9 +143,16 @@ def _(user, qs: QuerySet) -> QuerySet:
         for m in memberships(user):
             if m.role in BACK_OFFICE_ROLES:
                 back |= Q(department_id=m.department_id) & range_q([_prefix(m)], "region_code")
-        return qs.filter((clerk | supervisor | back) & (~Q(state="draft") | Q(filed_by=user)))
-    principals = Authorization.objects.valid_at().filter(agent_id=user.pk).values_list("principal_id", flat=True)
-    return qs.filter(Q(applicant=user) | Q(filed_by=user) | Q(applicant_id__in=list(principals)))
+        staff_q = (clerk | supervisor | back) & (~Q(state="draft") | Q(filed_by=user))
+        if has_role(user, Role.HELPER):  # 帮办代办: the principals who authorised this helper
+            staff_q |= Q(applicant_id__in=_principals(user))
+        return qs.filter(staff_q)
+    return qs.filter(Q(applicant=user) | Q(applicant_id__in=_principals(user)))
+
+
+def _principals(user: Any) -> list[int]:
+    """Principals with a valid authorisation to ``user`` covering cases (the rule re-checks each case)."""
+    return list(Authorization.objects.valid_at().filter(agent_id=user.pk).values_list("principal_id", flat=True))
 
 
 @policy.rule("case.apply")
@@ -162,6 +173,12 @@ def _(user, item) -> bool:
     item_prefix = codes.prefix(item.region_id, item.region.level)
     clerk_prefixes = [_prefix(m) for m in memberships(user) if m.role in CLERK_ROLES]
     return any(item_prefix.startswith(p) or p.startswith(item_prefix) for p in clerk_prefixes)
+
+
+@policy.rule("case.file_for")
+def _(user, item) -> bool:
+    """帮办代办: a hall helper files for an applicant who authorised them (the grant is checked per case)."""
+    return has_role(user, Role.HELPER)
 
 
 @policy.rule("case.queues")

@@ -32,6 +32,10 @@ def case_get(*, user: Any, case_id: int) -> Case:
     if case is None or not policy.allows(user, "case.view", case):
         if not getattr(user, "is_authenticated", False):
             policy.require(user, "case.view", case)
+        if case is not None:
+            from .agents import explain_refusal
+
+            explain_refusal(user, case)  # an agent whose authorisation lapsed is told so
         raise NotFound("办件不存在或您无权查看。", code="case_not_found", details={"case_id": case_id})
     return case
 

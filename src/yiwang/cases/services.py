@@ -26,7 +26,7 @@ from yiwang.catalog.codes import Necessity, StepKind
 from yiwang.catalog.elements import ItemElements
 from yiwang.catalog.models import ServiceItem, ServiceItemVersion
 from yiwang.core import audit
-from yiwang.core.actions import action, lock, on_commit
+from yiwang.core.actions import action, lock
 from yiwang.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from yiwang.core.ids import mask_credit_code
 from yiwang.core.permissions import policy
@@ -34,7 +34,7 @@ from yiwang.directory.models import Window
 from yiwang.workdays.calendar import get_calendar
 from yiwang.workdays.engine import Pause, Unit
 
-from . import clock, documents, events, idempotency, notify, numbering, rules, uploads
+from . import agents, clock, documents, events, idempotency, notify, numbering, rules, uploads
 from . import deadlines as dl
 from .models import (
     Case,
@@ -110,6 +110,7 @@ def _get_locked(actor: Any, case_id: int) -> Case:
     if not policy.allows(actor, "case.view", case):
         if actor is None or not getattr(actor, "is_authenticated", False):
             policy.require(actor, "case.view", case)
+        agents.explain_refusal(actor, case)  # an agent whose authorisation lapsed is told so
         raise NotFound("办件不存在或您无权查看。", code="case_not_found", details={"case_id": case_id})
     return case
 
@@ -118,12 +119,14 @@ def _check(actor: Any, case: Case, act: Action) -> State:
     """Permission first, then the transition table."""
     policy.require(actor, f"case.{act.value}", case)
     try:
-        return next_state(case.state, act)
+        new = next_state(case.state, act)
     except TransitionError:
         raise InvalidTransition(
             f"办件当前为「{case.state_label}」，不能{act.label}（可能已被他人处理，请刷新后查看）。",
             details={"state": case.state, "action": act.value, "case_id": case.pk},
         ) from None
+    events.check(actor, case, act)  # 容缺/告知承诺/代办/一件事 guards (see events.py)
+    return new
 
 
 def _record(
@@ -148,6 +151,7 @@ def _record(
         data=_json(data or {}),
         public=public,
     )
+    events.recorded(case, action_name, before, actor)  # follow-ups in the same transaction (events.py)
     audit.record(
         actor=actor,
         action=f"case.{action_name}",
@@ -302,7 +306,10 @@ def _materials_for(case: Case, version: ServiceItemVersion) -> list[CaseMaterial
 
 def _resolve_applicant(actor: Any, item: ServiceItem, applicant_id: int | None) -> tuple[User, Any]:
     """The principal the case is for, and the authorisation when the actor files as an agent."""
-    if getattr(actor, "is_staff_member", False) or getattr(actor, "is_system", False):
+    helper = agents.is_helper(actor)  # 帮办代办员: files under the applicant's authorisation, like an agent
+    if helper and not applicant_id:
+        raise ValidationFailed("请先确定申请人。", code="applicant_required")
+    if (getattr(actor, "is_staff_member", False) or getattr(actor, "is_system", False)) and not helper:
         if not applicant_id:
             raise ValidationFailed("请先确定申请人。", code="applicant_required")
         principal = User.objects.filter(pk=applicant_id, is_active=True).first()
@@ -330,8 +337,9 @@ def case_create_draft(
 ) -> Case:
     """新建申请（草稿） — online by the applicant or an agent, or at a window by a clerk for the applicant."""
     item, version = _live_version(item_code)
-    staff = getattr(actor, "is_staff_member", False) or getattr(actor, "is_system", False)
-    policy.require(actor, "case.intake" if staff else "case.apply", item)
+    helper = agents.is_helper(actor)
+    staff = (getattr(actor, "is_staff_member", False) or getattr(actor, "is_system", False)) and not helper
+    policy.require(actor, "case.file_for" if helper else "case.intake" if staff else "case.apply", item)
     if not staff and not version.is_online:
         raise Conflict("该事项暂不支持网上申报，请到窗口办理。", code="item_not_online")
     principal, grant = _resolve_applicant(actor, item, applicant_id)
@@ -462,7 +470,10 @@ def missing_materials(case: Case, *, online: bool) -> list[CaseMaterial]:
     """Required materials not yet provided (online: an uploaded file; at a window: a file or paper)."""
     out = []
     for m in case.materials.all():
-        if m.necessity != Necessity.REQUIRED or m.status == CaseMaterial.Status.NOT_NEEDED:
+        if m.necessity != Necessity.REQUIRED or m.status in (
+            CaseMaterial.Status.NOT_NEEDED,
+            CaseMaterial.Status.COMMITTED,  # 告知承诺制: the signed commitment replaces the proof
+        ):
             continue
         if online and m.format == "paper":
             continue  # paper-only originals are checked at the window
@@ -1327,8 +1338,7 @@ def case_complete(*, actor: Any, case_id: int, delivery: str = Case.Delivery.WIN
         fields=[("办结时间", documents._time_text(now))],
     )
     notify.to_applicant(case, title="办件已办结", body=f"结果{Case.Delivery(delivery).label}。欢迎对本次服务作出评价。")
-    case_id = case.pk
-    on_commit(lambda: events.case_completed.send(sender=Case, case_id=case_id))
+    events.send_case_completed(case)  # after commit; a bundle's children are rated once, with the bundle
     return case
 
 

@@ -68,6 +68,7 @@ class Material(_Base):
     blank_form: str = Field("", max_length=500, description="空白表格（文件地址）")
     sample: str = Field("", max_length=500, description="示例样表（文件地址）")
     licence_type: str = Field("", max_length=100, description="可替代本材料的电子证照类型")
+    commitment: bool = Field(False, description="可用告知承诺替代（告知承诺制：申请人书面承诺，事后核查）")
     accept_standard: str = Field("", max_length=2000, description="受理标准")
     basis: str = Field("", max_length=2000, description="要求提供材料的依据")
     note: str = Field("", max_length=2000, description="填报须知/备注")
@@ -286,6 +287,9 @@ class ItemElements(_Base):
     platform: str = Field("", max_length=200, description="办理系统")
     conditions: list[Condition] = Field(default_factory=list)
     special_procedures: str = Field("", max_length=2000, description="特别程序（不计入时限）")
+    commitment_item: bool = Field(
+        False, description="告知承诺制事项：申请人书面承诺符合条件的，证明材料均可以承诺替代，事后核查"
+    )
     quantity_limit: str = Field("", max_length=1000, description="数量限制")
     steps: list[Step] = Field(default_factory=list)
     materials: list[Material] = Field(default_factory=list)

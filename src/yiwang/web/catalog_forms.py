@@ -146,6 +146,7 @@ class MaterialForm(forms.Form):
     blank_form = forms.CharField(label=_("空白表格"), max_length=500, required=False)
     sample = forms.CharField(label=_("示例样表"), max_length=500, required=False)
     licence_type = forms.ChoiceField(label=_("可替代的电子证照"), choices=LICENCE_CHOICES, required=False)
+    commitment = forms.BooleanField(label=_("可告知承诺替代"), required=False)
     note = forms.CharField(label=_("备注"), max_length=2000, required=False)
 
 
