@@ -37,8 +37,9 @@ import time
 from yiwang.accounts.models import User
 from yiwang.hotline import services
 agent = User.objects.get(username='agent')
-body = dict(title='五山路路面坑洼积水', content='五山路华南理工大学门口路面有多个坑洼，下雨积水，请尽快修复。', kind='complaint',
-            region_code='440106001000', caller_name='测试来电人', caller_phone='13900001111', address='天河区测试路 1 号')
+body = dict(title='五山路路面坑洼积水', content='五山路华南理工大学门口路面有多个坑洼，下雨积水，请尽快修复。',
+            kind='complaint', region_code='440106001000', caller_name='测试来电人', caller_phone='13900001111',
+            address='天河区测试路 1 号')
 for _ in range(20):
     services.order_create(actor=agent, **body)
 n = 200
