@@ -32,6 +32,24 @@ TOKEN_SCRIPT = (
 )
 
 
+IN_PROCESS_SCRIPT = """
+import time
+from yiwang.accounts.models import User
+from yiwang.hotline import services
+agent = User.objects.get(username='agent')
+body = dict(title='五山路路面坑洼积水', content='五山路华南理工大学门口路面有多个坑洼，下雨积水，请尽快修复。',
+            kind='complaint', region_code='440106001000', caller_name='测试来电人', caller_phone='13900001111',
+            address='天河区测试路 1 号')
+for _ in range(20):
+    services.order_create(actor=agent, **body)
+n = 200
+wall, cpu = time.perf_counter(), time.process_time()
+for _ in range(n):
+    services.order_create(actor=agent, **body)
+print(round((time.perf_counter() - wall) / n * 1000, 2), round((time.process_time() - cpu) / n * 1000, 2))
+"""
+
+
 def uptime() -> str:
     """The machine's load as ``uptime`` prints it (the benchmark shares its cores with other work)."""
     return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
@@ -73,6 +91,8 @@ def main() -> None:
         )
         created = int(count.stdout.strip().splitlines()[-1])
         verify = yiwang(env, "audit", "verify", check=False)
+        # One process, one order at a time: the application's own cost, apart from HTTP and concurrency.
+        in_process = yiwang(env, "shell", "-c", IN_PROCESS_SCRIPT).stdout.strip().splitlines()[-1].split()
     summary = result.summary()
     print(
         f"intake on PostgreSQL: {summary['per_second']} orders/s with {concurrency} clients, "
@@ -92,6 +112,7 @@ def main() -> None:
             "server_rss_mb": rss,
             "audit_chain": verify.stdout.strip().splitlines()[-1] if verify.stdout.strip() else verify.stderr.strip(),
             "target_per_second": 300,
+            "in_process_one_at_a_time": {"wall_ms": float(in_process[0]), "cpu_ms": float(in_process[1])},
             "uptime_before": load_before,
             "uptime_after": load_after,
         },
