@@ -19,6 +19,7 @@ urlpatterns = [
     path("items/<str:code>/", catalog.item_guide, name="item"),
     path("items/<str:code>/v<int:number>/", catalog.item_guide, name="item_version"),
     path("items/<str:code>/apply/", catalog.item_apply, name="item_apply"),
+    path("items/<str:code>/form/", catalog.item_form, name="item_form"),
     path("items/<str:code>/blank-form.pdf", catalog.item_blank_form, name="item_blank_form"),
     path("items/<str:code>/result-sample.pdf", catalog.item_result_sample, name="item_result_sample"),
     path("items/<str:code>/application/", cases.apply, name="case_apply"),
