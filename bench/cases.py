@@ -450,12 +450,14 @@ def main(argv: list[str] | None = None) -> None:
                 bench_env(tmp), duration=args.duration, concurrency=args.concurrency, workers=args.workers
             )
             print(results["http"]["sqlite"], flush=True)
+        write_result("cases", results)  # keep what is measured if a later stage is stopped
     if args.only in (None, "queue"):
         results["million"] = {"rows": args.rows}
         with fresh_postgres(f"yiwang_bench_cases_1m_{os.getpid()}") as url, tempfile.TemporaryDirectory() as tmp:
             print(f"{args.rows:,} open cases on PostgreSQL …", flush=True)
             results["million"]["postgresql"] = million(url, tmp, args.rows)
             print(json.dumps(results["million"]["postgresql"], ensure_ascii=False)[:1500], flush=True)
+        write_result("cases", results)
         with tempfile.TemporaryDirectory() as tmp:
             print(f"{args.rows:,} open cases on SQLite …", flush=True)
             results["million"]["sqlite"] = million(None, tmp, args.rows)

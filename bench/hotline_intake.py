@@ -4,13 +4,15 @@ screening, classification (the demo's trained category model when the shared dat
 row, its number, the history row and the audit-chain event, in one transaction.
 
 Environment: YIWANG_BENCH_DB (database name, default yiwang_bench_hotline_intake), YIWANG_BENCH_PORT (8102),
-YIWANG_BENCH_CONCURRENCY (16), YIWANG_BENCH_SECONDS (20), YIWANG_BENCH_WORKERS (2).
+YIWANG_BENCH_CONCURRENCY (16), YIWANG_BENCH_SECONDS (20), YIWANG_BENCH_WORKERS (the number of cores).
+The JSON records ``uptime`` before and after the load, since the figure depends on what else the machine runs.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 import tempfile
 
 from common import bench_env, free_port, fresh_postgres, http_load, process_tree_rss_mb, serve, write_result, yiwang
@@ -30,12 +32,35 @@ TOKEN_SCRIPT = (
 )
 
 
+IN_PROCESS_SCRIPT = """
+import time
+from yiwang.accounts.models import User
+from yiwang.hotline import services
+agent = User.objects.get(username='agent')
+body = dict(title='五山路路面坑洼积水', content='五山路华南理工大学门口路面有多个坑洼，下雨积水，请尽快修复。',
+            kind='complaint', region_code='440106001000', caller_name='测试来电人', caller_phone='13900001111',
+            address='天河区测试路 1 号')
+for _ in range(20):
+    services.order_create(actor=agent, **body)
+n = 200
+wall, cpu = time.perf_counter(), time.process_time()
+for _ in range(n):
+    services.order_create(actor=agent, **body)
+print(round((time.perf_counter() - wall) / n * 1000, 2), round((time.process_time() - cpu) / n * 1000, 2))
+"""
+
+
+def uptime() -> str:
+    """The machine's load as ``uptime`` prints it (the benchmark shares its cores with other work)."""
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
 def main() -> None:
     name = os.environ.get("YIWANG_BENCH_DB", "yiwang_bench_hotline_intake")
     port = free_port(int(os.environ.get("YIWANG_BENCH_PORT", "8102")))
     concurrency = int(os.environ.get("YIWANG_BENCH_CONCURRENCY", "16"))
     seconds = float(os.environ.get("YIWANG_BENCH_SECONDS", "20"))
-    workers = int(os.environ.get("YIWANG_BENCH_WORKERS", "2"))
+    workers = int(os.environ.get("YIWANG_BENCH_WORKERS", str(os.cpu_count() or 2)))
     with tempfile.TemporaryDirectory() as var, fresh_postgres(name) as url:
         env = bench_env(var, url)
         yiwang(env, "migrate", "-v0")
@@ -57,13 +82,17 @@ def main() -> None:
             return "POST", "/api/v1/hotline/orders", json.dumps(body, ensure_ascii=False).encode(), headers
 
         with serve(env, port=port, workers=workers, threads=8) as server:
+            load_before = uptime()
             result = http_load(port, make_request, concurrency=concurrency, duration=seconds, warmup=3.0)
             rss = process_tree_rss_mb(server["pid"])
+            load_after = uptime()
         count = yiwang(
             env, "shell", "-c", "from yiwang.hotline.models import WorkOrder; print(WorkOrder.objects.count())"
         )
         created = int(count.stdout.strip().splitlines()[-1])
         verify = yiwang(env, "audit", "verify", check=False)
+        # One process, one order at a time: the application's own cost, apart from HTTP and concurrency.
+        in_process = yiwang(env, "shell", "-c", IN_PROCESS_SCRIPT).stdout.strip().splitlines()[-1].split()
     summary = result.summary()
     print(
         f"intake on PostgreSQL: {summary['per_second']} orders/s with {concurrency} clients, "
@@ -83,6 +112,9 @@ def main() -> None:
             "server_rss_mb": rss,
             "audit_chain": verify.stdout.strip().splitlines()[-1] if verify.stdout.strip() else verify.stderr.strip(),
             "target_per_second": 300,
+            "in_process_one_at_a_time": {"wall_ms": float(in_process[0]), "cpu_ms": float(in_process[1])},
+            "uptime_before": load_before,
+            "uptime_after": load_after,
         },
     )
 

@@ -21,12 +21,15 @@ def shared_path(*parts: str) -> Path:
 @pytest.fixture(autouse=True)
 def _fresh_calendar_and_outbox():
     from yiwang.accounts import sms
+    from yiwang.hotline import services as hotline_services
     from yiwang.workdays import calendar
 
     calendar.invalidate()
+    hotline_services.forget_regions()
     sms.outbox.clear()
     yield
     calendar.invalidate()
+    hotline_services.forget_regions()
 
 
 @pytest.fixture

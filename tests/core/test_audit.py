@@ -108,3 +108,61 @@ def test_postgres_rejects_update_and_delete(system, is_postgres):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as c:
             c.execute(sql)
     assert AuditEvent.objects.count() == 1
+
+
+@action
+def _rate(*, actor, n: int, fail: bool = False) -> None:
+    audit.record(actor=actor, action="test.immediate", object_type="test.thing", object_id="x")
+    for i in range(n):
+        audit.record(actor=actor, action="test.deferred", object_type="test.thing", object_id=i, deferred=True)
+    if fail:
+        raise ValidationFailed("boom")
+
+
+def test_deferred_events_are_staged_then_chained_in_order(system, django_capture_on_commit_callbacks):
+    from yiwang.core.models import PendingAuditEvent
+
+    _rate(actor=system, n=3)  # the test transaction never commits: nothing flushes by itself
+    assert AuditEvent.objects.count() == 1 and PendingAuditEvent.objects.count() == 3
+    assert audit.verify().pending == 3
+    _do(actor=system, n=1)  # immediate events keep going into the chain meanwhile
+    assert audit.flush_pending() == 3
+    assert PendingAuditEvent.objects.count() == 0
+    actions = list(AuditEvent.objects.order_by("seq").values_list("action", "object_id"))
+    assert actions == [("test.immediate", "x"), ("test.step", "0"), *[("test.deferred", str(i)) for i in range(3)]]
+    result = audit.verify()
+    assert result.ok and result.checked == 5 and result.pending == 0
+    with django_capture_on_commit_callbacks(execute=True):  # after commit, the action flushes its own
+        _rate(actor=system, n=2)
+    assert PendingAuditEvent.objects.count() == 0 and audit.verify().checked == 8
+    assert audit.flush_pending() == 0
+
+
+def test_deferred_events_roll_back_with_the_action(system):
+    from yiwang.core.models import PendingAuditEvent
+
+    with pytest.raises(ValidationFailed):
+        _rate(actor=system, n=2, fail=True)
+    assert PendingAuditEvent.objects.count() == 0 and AuditEvent.objects.count() == 0
+
+
+def test_deferred_outside_an_action_and_batches(system):
+    from yiwang.core.models import PendingAuditEvent
+
+    for i in range(5):
+        audit.record(actor=system, action="test.loose", object_id=i, deferred=True)
+    assert PendingAuditEvent.objects.count() == 5
+    assert audit.flush_pending(batch=2) == 5
+    assert [e.object_id for e in AuditEvent.objects.order_by("seq")] == ["0", "1", "2", "3", "4"]
+    assert audit.verify().ok
+
+
+def test_flush_command(system, capsys):
+    from django.core.management import call_command
+
+    audit.record(actor=system, action="test.loose", object_id=1, deferred=True)
+    call_command("audit", "verify")
+    assert "待入链" in capsys.readouterr().out
+    call_command("audit", "flush")
+    assert "1" in capsys.readouterr().out
+    assert audit.verify().pending == 0

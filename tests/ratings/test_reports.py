@@ -201,3 +201,23 @@ def test_department_level_rows_agree_with_the_detailed_rows(w):
         rows = RatingRollup.objects.filter(grain=dept)
         assert sum(r.rated for r in rows) == sum(r.rated for r in RatingRollup.objects.filter(grain=fine)) == 3
         assert all((r.hall_id, r.window_id, r.staff_id, r.item_code) == (0, 0, 0, "") for r in rows)
+    for by in ("item", "staff", "window", "hall"):  # summary rows ("mi", "ms") against the detailed "m" rows
+        summary = reports.build(w.supervisor, period=this_month(), by=by)
+        detailed = reports.build(w.supervisor, period=this_month(), by=by, filters=Filters(item_code=rows_item(w)))
+        assert [(r.label, r.figures) for r in summary.rows] == [(r.label, r.figures) for r in detailed.rows], by
+
+
+def rows_item(w):
+    return "11440106MB2C910020001"
+
+
+def test_grain_choice():
+    month, days = Period.month(2026, 3), Period(dt.date(2026, 3, 2), dt.date(2026, 3, 9))
+    assert reports.grain_for(month, {"department_id"}) == "md"
+    assert reports.grain_for(month, {"channel", "department_id"}) == "md"
+    assert reports.grain_for(month, {"staff_id", "hall_id"}) == "ms"
+    assert reports.grain_for(month, {"item_code"}) == "mi"
+    assert reports.grain_for(month, {"item_code", "staff_id"}) == "m"
+    assert reports.grain_for(month, {"window_id", "channel"}) == "m"
+    assert reports.grain_for(days, {"department_id"}) == "dd"
+    assert reports.grain_for(days, {"hall_id"}) == "d"

@@ -121,6 +121,9 @@ def test_good_rating_is_attributed_and_rolled_up(w):
         "qr",
     )
     assert ReasonRollup.objects.get(grain="m").reason == "p_friendly"
+    from yiwang.core import audit
+
+    assert audit.flush_pending() == 1  # rating submissions are chained in batches after commit
     assert AuditEvent.objects.filter(action="ratings.rating.submit", object_id=str(rating.pk)).exists()
     assert rating.follow_up_token
 

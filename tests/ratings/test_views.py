@@ -147,3 +147,17 @@ def test_public_disclosure_pages(w):
     assert "差评整改公示" in page
     assert Client().get(reverse("ratings:disclosure_department", args=[w.dept.pk, "2026-13"])).status_code == 404
     assert Client().get(reverse("ratings:disclosure_department", args=[999999, month])).status_code == 404
+
+
+def test_my_ratings_page_lists_pending_and_given(w):
+    served(w, person=w.citizen)
+    client = logged_in(w.citizen)
+    page = client.get(reverse("ratings:mine")).content.decode()
+    assert "营业执照变更登记" in page and "?c=portal" in page
+    token = page.split('/rate/')[1].split('/')[0]
+    client.post(reverse("ratings:rate", args=[token]), {"level": 5, "channel": "portal"})
+    rating = Rating.objects.get()
+    assert rating.channel == "portal" and rating.evaluator == w.citizen
+    page = client.get(reverse("ratings:mine")).content.decode()
+    assert "非常满意" in page and "可追评" in page
+    assert Client().get(reverse("ratings:mine")).status_code == 302

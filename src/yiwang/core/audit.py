@@ -3,6 +3,12 @@
 Inside an action (see :mod:`yiwang.core.actions`) events are collected and appended in one short step
 just before the action's transaction commits, so the chain head is locked for microseconds rather than
 for the whole action. Outside an action :func:`record` appends at once.
+
+The chain head is the one serialisation point: every appending transaction holds it until it commits.
+High-volume actions (a citizen's rating) therefore record with ``deferred=True``: the event is written to
+:class:`PendingAuditEvent` in the same transaction, without the head, and :func:`flush_pending` moves
+pending events into the chain in batches after commit (skipping when another flush holds the head) and
+from ``yiwang audit flush``. Nothing is lost: an event exists exactly when its change does.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from django.utils import timezone
 
 from . import context
 from .ids import mask_identifiers_in_text
-from .models import GENESIS_HASH, AuditChainHead, AuditEvent
+from .models import GENESIS_HASH, AuditChainHead, AuditEvent, PendingAuditEvent
 
 _pending: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar(
     "yiwang_audit_pending", default=None
@@ -75,8 +81,12 @@ def record(
     object_id: str | int | None = None,
     summary: dict[str, Any] | None = None,
     region_code: str = "",
+    deferred: bool = False,
 ) -> None:
-    """Record one audit event (within the current action if there is one)."""
+    """Record one audit event (within the current action if there is one).
+
+    ``deferred``: stage it and append it to the chain after commit, in a batch (see the module docstring).
+    """
     ctx = context.current()
     otype, oid = _object_ref(obj, object_type, object_id)
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
@@ -93,23 +103,75 @@ def record(
         "ip": ctx.ip,
         "channel": ctx.channel,
     }
+    if deferred:
+        event["_deferred"] = True
     pending = _pending.get()
     if pending is not None:
         pending.append(event)
+    elif deferred:
+        _stage([event])
     else:
         with transaction.atomic():
             _append([event])
 
 
-def _append(events: list[dict[str, Any]]) -> None:
-    if not events:
-        return
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:  # a fresh (or flushed) database: start the chain, unless events exist without a head
+def _stage(events: list[dict[str, Any]]) -> None:
+    PendingAuditEvent.objects.bulk_create(
+        [PendingAuditEvent(**{k: v for k, v in e.items() if k != "_deferred"}) for e in events]
+    )
+    transaction.on_commit(_flush_quietly)
+
+
+def _flush_quietly() -> None:
+    try:
+        flush_pending(wait=False)
+    except Exception:  # the next flush picks them up; a failure here must not fail the request
+        import logging
+
+        logging.getLogger(__name__).exception("audit flush failed")
+
+
+def flush_pending(*, batch: int = 2000, wait: bool = True) -> int:
+    """Move pending events into the chain, oldest first, in batches. Returns how many were moved.
+
+    With ``wait=False`` it gives up at once when another transaction holds the chain head (that one
+    will see the events, or the next flush will)."""
+    moved = 0
+    fields = [f.attname for f in PendingAuditEvent._meta.concrete_fields if f.attname != "id"]
+    while True:
+        with transaction.atomic():
+            head = _lock_head(wait=wait)
+            if head is None:
+                return moved
+            rows = list(PendingAuditEvent.objects.order_by("id").values("id", *fields)[:batch])
+            if not rows:
+                return moved
+            _append([{k: v for k, v in r.items() if k != "id"} for r in rows], head=head)
+            PendingAuditEvent.objects.filter(id__in=[r["id"] for r in rows]).delete()
+            moved += len(rows)
+        if len(rows) < batch:
+            return moved
+
+
+def pending_count() -> int:
+    return PendingAuditEvent.objects.count()
+
+
+def _lock_head(*, wait: bool = True) -> AuditChainHead | None:
+    query = AuditChainHead.objects.select_for_update(skip_locked=not wait).filter(pk=1)
+    head = query.first()
+    if head is None and not AuditChainHead.objects.filter(pk=1).exists():  # a fresh database
         if AuditEvent.objects.exists():
             raise RuntimeError("audit chain head is missing while events exist: run `yiwang audit verify`")
-        head, _ = AuditChainHead.objects.get_or_create(pk=1)
+        AuditChainHead.objects.get_or_create(pk=1)
         head = AuditChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def _append(events: list[dict[str, Any]], *, head: AuditChainHead | None = None) -> None:
+    if not events:
+        return
+    head = head or _lock_head()
     seq, prev = head.seq, head.hash
     rows = []
     for event in events:
@@ -135,7 +197,10 @@ class collecting:
         events = _pending.get()
         _pending.reset(self._token)
         if exc_type is None and events:
-            _append(events)
+            staged = [e for e in events if e.get("_deferred")]
+            _append([e for e in events if not e.get("_deferred")])
+            if staged:
+                _stage(staged)
         return False
 
 
@@ -149,6 +214,7 @@ class VerifyResult:
     checked: int
     broken_seq: int | None = None
     reason: str = ""
+    pending: int = 0  # events staged but not yet in the chain (``yiwang audit flush``)
 
 
 def _rows(batch: int = 5000) -> Iterator[dict[str, Any]]:
@@ -170,4 +236,4 @@ def verify() -> VerifyResult:
     head = AuditChainHead.objects.filter(pk=1).first() or AuditChainHead(seq=0, hash=GENESIS_HASH)
     if head.seq != checked or head.hash != prev:
         return VerifyResult(False, checked, checked + 1, f"链尾缺失：链头记录到 #{head.seq}，实际只有 {checked} 条")
-    return VerifyResult(True, checked)
+    return VerifyResult(True, checked, pending=pending_count())

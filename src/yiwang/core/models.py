@@ -54,3 +54,29 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.hash[:12]}"
+
+
+class PendingAuditEvent(models.Model):
+    """待入链审计事件 — an event of a high-volume action (a citizen's rating), written in the action's own
+    transaction without taking the chain head, and moved into the chain in batches by
+    :func:`yiwang.core.audit.flush_pending` (after commit, and by ``yiwang audit flush``). The chain stays
+    complete and ordered; it is only behind by the events not yet flushed."""
+
+    occurred_at = models.DateTimeField("时间")
+    actor_id = models.BigIntegerField("操作人ID", null=True, blank=True)
+    actor_label = models.CharField("操作人", max_length=150, blank=True)
+    action = models.CharField("动作", max_length=64)
+    object_type = models.CharField("对象类型", max_length=64, blank=True)
+    object_id = models.CharField("对象ID", max_length=64, blank=True)
+    region_code = models.CharField("区划代码", max_length=12, blank=True)
+    summary = models.JSONField("变更摘要", default=dict, blank=True)
+    request_id = models.CharField("请求ID", max_length=64, blank=True)
+    ip = models.CharField("IP", max_length=45, null=True, blank=True)
+    channel = models.CharField("渠道", max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = "待入链审计事件"
+        verbose_name_plural = "待入链审计事件"
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type}:{self.object_id}"

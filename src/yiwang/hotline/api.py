@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from ninja import Query, Router, Schema, Status
+from django.http import FileResponse
+from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
 from yiwang.core.api import PageQuery, page, with_errors
@@ -93,9 +94,25 @@ class AssignmentOut(Schema):
     automatic: bool
 
 
+class AttachmentOut(Schema):
+    id: int
+    name: str = Field(alias="file.original_name")
+    kind: str = Field(alias="file.kind")
+    content_type: str = Field(alias="file.content_type")
+    size: int = Field(alias="file.size")
+    sha256: str = Field(alias="file.sha256")
+    created_at: dt.datetime
+    url: str
+
+    @staticmethod
+    def resolve_url(obj) -> str:
+        return f"/api/v1/hotline/attachments/{obj.pk}"
+
+
 class OrderDetailOut(OrderOut):
     events: list[EventOut] = Field(alias="events_list")
     assignments: list[AssignmentOut] = Field(alias="assignments_list")
+    attachments: list[AttachmentOut] = Field(alias="attachments_list")
 
 
 class OrderQuery(PageQuery):
@@ -108,9 +125,10 @@ def _order(request, order_id: int) -> WorkOrder:
     return selectors.order(request.auth, order_id=order_id)
 
 
-def _detail(order: WorkOrder) -> WorkOrder:
+def _detail(order: WorkOrder, user=None) -> WorkOrder:
     order.events_list = list(selectors.history(order))
     order.assignments_list = list(order.assignments.select_related("department").order_by("id"))
+    order.attachments_list = selectors.attachments(user, order) if user is not None else []
     return order
 
 
@@ -138,7 +156,39 @@ def order_list(request, query: Query[OrderQuery]):
 
 @router.get("/orders/{order_id}", response=with_errors(OrderDetailOut, 401, 404), summary="工单详情与办理过程")
 def order_detail(request, order_id: int):
-    return _detail(_order(request, order_id))
+    return _detail(_order(request, order_id), request.auth)
+
+
+@router.post(
+    "/orders/{order_id}/attachments",
+    response=with_errors({201: AttachmentOut}, 401, 403, 404, 409, 413, 422),
+    summary="上传工单附件（图片、PDF、OFD）",
+)
+def attachment_add(request, order_id: int, file: File[UploadedFile]):
+    attachment = services.attachment_add(
+        actor=request.auth, order_id=order_id, name=file.name or "upload", content=file
+    )
+    return Status(201, attachment)
+
+
+@router.get(
+    "/orders/{order_id}/attachments", response=with_errors(list[AttachmentOut], 401, 404), summary="工单附件列表"
+)
+def attachment_list(request, order_id: int):
+    return selectors.attachments(request.auth, _order(request, order_id))
+
+
+@router.get("/attachments/{attachment_id}", response=with_errors({200: None}, 401, 404), summary="下载工单附件")
+def attachment_download(request, attachment_id: int):
+    from yiwang.cases import uploads
+
+    found = selectors.attachment(request.auth, attachment_id)
+    response = FileResponse(uploads.open_file(found.file), content_type=found.file.content_type)
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 class AnswerIn(Schema):

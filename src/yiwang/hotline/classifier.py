@@ -43,6 +43,7 @@ class TextClassifier:
     """A linear text classifier over character and word TF-IDF features."""
 
     c: float = 1.0
+    class_weight: str | None = "balanced"
     knowledge_weight: int = 3
     temperature: float = 0.3
     char_vectorizer: TfidfVectorizer | None = None
@@ -92,7 +93,8 @@ class TextClassifier:
             ky = [lab for _, lab in knowledge]
             x = sparse.vstack([x] + [kx] * self.knowledge_weight).tocsr()
             y = y + ky * self.knowledge_weight
-        self.model = LinearSVC(C=self.c)
+        # Balanced class weights: rare categories count as much as common ones (the target is macro-F1).
+        self.model = LinearSVC(C=self.c, class_weight=getattr(self, "class_weight", None))
         self.model.fit(x, y)
         self.labels = [str(c) for c in self.model.classes_]
         self.meta.update({"trained_on": len(texts), "knowledge": len(knowledge), "labels": len(self.labels)})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -219,6 +220,92 @@ def import_csv(*, actor: Any, path: Path | str, source: str | None = None, simpl
             "CSV 缺少问题列（question/问题）。", code="kb_csv_columns", details={"columns": sorted(header)}
         )
     return import_rows(actor=actor, rows=rows, source=source or path.stem, simplify=simplify)
+
+
+CATALOG_SOURCE = "办事指南"
+
+
+def _comparable(value: Any) -> Any:
+    return value.pk if hasattr(value, "_meta") else value
+
+
+def _current(entry: KnowledgeEntry, field: str) -> Any:
+    return getattr(entry, f"{field}_id") if field in ("department", "region") else getattr(entry, field)
+
+
+def _faq_ref(item_code: str, question: str) -> str:
+    digest = hashlib.sha1(text.normalize(question).encode(), usedforsecurity=False).hexdigest()[:12]
+    return f"catalog:{item_code}:{digest}"
+
+
+@action
+def import_catalog_faqs(*, actor: Any, region_prefix: str | None = None) -> dict[str, int]:
+    """Knowledge from the 常见问题 of published service items (source 办事指南), idempotent.
+
+    One entry per FAQ of an item's current version, owned by the item's department and region, the item's
+    name and short name as keywords, valid from the version's publication. FAQs that disappeared from their
+    item (or whose item is no longer published) are retired (``is_active`` off), never deleted.
+    """
+    from yiwang.catalog import selectors as catalog
+
+    policy.require(actor, "hotline.kb.manage")
+    scope = KnowledgeEntry.objects.filter(source=CATALOG_SOURCE)
+    if region_prefix:
+        scope = scope.filter(region__code__startswith=region_prefix)
+    existing = {e.source_ref: e for e in scope.exclude(source_ref=None)}
+    seen: set[str] = set()
+    created = updated = 0
+    now = timezone.now()
+    new: list[KnowledgeEntry] = []
+    for item in catalog.published_items(region_prefix=region_prefix).iterator(chunk_size=500):
+        version = item.current_version
+        elements = version.data
+        keywords = " ".join(dict.fromkeys(k for k in (version.name, elements.short_name) if k))[:500]
+        for faq in elements.faq:
+            question = text.clean(faq.question)[:500]
+            answer = text.clean(faq.answer)
+            if not question or not answer:
+                continue
+            ref = _faq_ref(item.code, question)
+            if ref in seen:
+                continue
+            seen.add(ref)
+            fields = {
+                "question": question,
+                "answer": answer,
+                "department": item.department,
+                "department_name": item.department.name[:200],
+                "region": item.region,
+                "keywords": keywords,
+                "valid_from": timezone.localdate(version.published_at) if version.published_at else None,
+                "search_text": search_text(question, keywords, answer),
+                "is_active": True,
+            }
+            entry = existing.get(ref)
+            if entry is None:
+                new.append(
+                    KnowledgeEntry(source=CATALOG_SOURCE, source_ref=ref, created_at=now, updated_at=now, **fields)
+                )
+                created += 1
+                continue
+            changed = [k for k, v in fields.items() if _current(entry, k) != _comparable(v)]
+            if changed:
+                for k in changed:
+                    setattr(entry, k, fields[k])
+                entry.updated_at = now
+                entry.save(update_fields=[*changed, "updated_at"])
+                updated += 1
+    retired = [e.pk for ref, e in existing.items() if ref not in seen and e.is_active]
+    if retired:
+        KnowledgeEntry.objects.filter(pk__in=retired).update(is_active=False, updated_at=now)
+    KnowledgeEntry.objects.bulk_create(new, batch_size=500)
+    audit.record(
+        actor=actor,
+        action="hotline.kb.import",
+        object_type="hotline.knowledgeentry",
+        summary={"source": CATALOG_SOURCE, "created": created, "updated": updated, "retired": len(retired)},
+    )
+    return {"created": created, "updated": updated, "retired": len(retired)}
 
 
 # --- the index ---------------------------------------------------------------------------------------

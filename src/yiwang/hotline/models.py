@@ -278,6 +278,33 @@ class OrderEvent(models.Model):
         return f"{self.order_id} {self.event} {self.at:%Y-%m-%d %H:%M}"
 
 
+class Attachment(models.Model):
+    """附件 — a photo or document added to a work order (stored privately through :mod:`yiwang.cases.uploads`:
+    type sniffed from the content, SHA-256 recorded, served only through a permission-checked view)."""
+
+    order = models.ForeignKey(WorkOrder, verbose_name="工单", on_delete=models.CASCADE, related_name="attachments")
+    file = models.OneToOneField(
+        "cases.StoredFile", verbose_name="文件", on_delete=models.PROTECT, related_name="hotline_attachment"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="上传人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("上传时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "工单附件"
+        verbose_name_plural = "工单附件"
+        ordering = ["order_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.file_id}"
+
+
 class ExtensionRequest(models.Model):
     """延期申请 — a department asks for more working days; the hotline platform approves or refuses."""
 

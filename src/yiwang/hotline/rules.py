@@ -122,6 +122,27 @@ def _(user, order) -> bool:
     return on_platform(user, order)
 
 
+@policy.rule("hotline.attachment.add")
+def _(user, order) -> bool:
+    """The caller (own order), the platform, and the 主办/协办 departments may add files while it is open."""
+    return policy.allows(user, "hotline.order.view", order)
+
+
+@policy.rule("hotline.attachment.view")
+def _(user, attachment) -> bool:
+    """Whoever may see the order; for a confidential order only the caller, the platform and the uploader."""
+    if attachment is None:
+        return False
+    order = attachment.order
+    if attachment.uploaded_by_id and attachment.uploaded_by_id == user.pk:
+        return True
+    if not policy.allows(user, "hotline.order.view", order):
+        return False
+    if order.is_confidential and order.caller_user_id != user.pk:
+        return policy.allows(user, "hotline.order.sensitive", order)
+    return True
+
+
 # --- knowledge base, rules, statistics, models ------------------------------------------------------
 @policy.rule("hotline.kb.view")
 def _(user, obj) -> bool:

@@ -146,3 +146,50 @@ def duplicates(
             found.append(Duplicate(candidate, score))
     found.sort(key=lambda d: -d.score)
     return found[:limit]
+
+
+def attachments(user: Any, order: WorkOrder) -> list:
+    """The order's attachments ``user`` may open (confidential orders: the caller, the platform, the uploader)."""
+    from .models import Attachment
+
+    rows = Attachment.objects.filter(order=order).select_related("file", "order").order_by("id")
+    return [a for a in rows if policy.allows(user, "hotline.attachment.view", a)]
+
+
+def attachment(user: Any, attachment_id: int):
+    """One attachment ``user`` may open, else ``attachment_not_found`` (never saying whether it exists)."""
+    from .models import Attachment
+
+    found = Attachment.objects.select_related("file", "order").filter(pk=attachment_id).first()
+    if found is None or not policy.allows(user, "hotline.attachment.view", found):
+        raise NotFound("附件不存在或您无权查看。", code="attachment_not_found")
+    return found
+
+
+def iter_index_documents(*, chunk_size: int = 500):
+    """Knowledge-base entries for the site search (``yiwang.search`` reads this when the hotline is installed).
+
+    Active entries within their validity window; entries taken from service-item FAQs are left out, since
+    the items' own search documents already carry their FAQs.
+    """
+    from .knowledge import CATALOG_SOURCE
+    from .models import KnowledgeEntry
+
+    today = timezone.localdate()
+    qs = (
+        KnowledgeEntry.objects.filter(is_active=True)
+        .exclude(source=CATALOG_SOURCE)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today))
+        .select_related("department")
+        .order_by("pk")
+    )
+    for entry in qs.iterator(chunk_size=chunk_size):
+        yield {
+            "code": f"kb{entry.pk}",
+            "question": entry.question,
+            "answer": entry.answer,
+            "department": entry.department.name if entry.department_id else entry.department_name,
+            "region_code": entry.region_code,
+            "url": "",
+        }

@@ -11,9 +11,10 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from yiwang.core import crypto
 from yiwang.directory.models import Department, ServiceHall, Window
 
-from . import scale
+from . import scale, targets
 from .transitions import Classification, Event, State
 
 LEVEL_CHOICES = [(int(level), level.label) for level in scale.LEVELS_DESC]
@@ -94,7 +95,13 @@ class RatingInvitation(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="受邀人", on_delete=models.SET_NULL, related_name="+", null=True
     )
     phone_masked = models.CharField("短信号码", max_length=20, blank=True)
-    # The target's attribution when invited (the rateable-services rollup is rebuilt from these).
+    # A snapshot of the target when the service happened: the rating is attributed from it (and the
+    # rateable-services rollup rebuilt from it) without reading the case, contact or work order again.
+    target_label = models.CharField("评价对象名称", max_length=300, blank=True)
+    mode = models.CharField("服务方式", max_length=8, choices=MODE_CHOICES, default=scale.Mode.ONSITE.value)
+    service_state = models.CharField("服务状态", max_length=20, blank=True)
+    item_name = models.CharField("事项名称", max_length=200, blank=True)
+    phone_encrypted = models.CharField("短信号码（加密）", max_length=200, blank=True)
     region_code = models.CharField("区划代码", max_length=12)
     department_id = models.BigIntegerField("部门", null=True)
     hall_id = models.BigIntegerField("大厅", null=True)
@@ -116,6 +123,26 @@ class RatingInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target_kind}:{self.target_id} {self.get_purpose_display()}"
+
+    def snapshot(self) -> targets.Target:
+        """The target as it was when the service happened."""
+        return targets.Target(
+            kind=self.target_kind,
+            id=self.target_id,
+            label=self.target_label,
+            mode=scale.Mode(self.mode),
+            served_at=self.served_at,
+            state=self.service_state,
+            region_code=self.region_code,
+            department_id=self.department_id,
+            hall_id=self.hall_id,
+            window_id=self.window_id,
+            staff_id=self.staff_id,
+            item_code=self.item_code,
+            item_name=self.item_name,
+            person_id=self.person_id,
+            phone=crypto.decrypt(self.phone_encrypted) if self.phone_encrypted else "",
+        )
 
 
 class Rating(models.Model):
@@ -343,13 +370,16 @@ class RatedItem(models.Model):
 # --- rollups ---------------------------------------------------------------------------------------
 # Dimension columns are plain values (0 / "" = none) so the unique keys work on every database and the
 # upsert is one statement. ``grain``: "d"/"m" rows carry every dimension (period = the day / the first of
-# the month); "dd"/"md" rows only the region and department (hall, window, staff, item empty) — the small
-# tables province-wide reports, rankings of departments and trends read.
+# the month); the summary grains keep fewer ("dd"/"md": region and department; "ms": down to the staff
+# member; "mi": the item) and are what province-wide reports and rankings read
+# (``rollups.SUMMARIES``, ``reports.grain_for``).
 class Grain(models.TextChoices):
     DAY = "d", "日"
     MONTH = "m", "月"
     DAY_DEPARTMENT = "dd", "日（部门）"
     MONTH_DEPARTMENT = "md", "月（部门）"
+    MONTH_STAFF = "ms", "月（大厅、窗口、人员）"
+    MONTH_ITEM = "mi", "月（事项）"
 
 
 ROLLUP_DIMENSIONS = ("region_code", "department_id", "hall_id", "window_id", "staff_id", "item_code")

@@ -26,9 +26,12 @@ class PublicCase:
 
 def department_figures(department_id: int, period: Period) -> scale.Figures:
     where = {"department_id": department_id, **_period_kwargs(period)}
-    levels: dict[int, dict[str, int]] = {}
-    for row in RatingRollup.objects.filter(**where).values("level").annotate(**{m: Sum(m) for m in MEASURES}):
-        levels[row["level"]] = {m: row[m] or 0 for m in MEASURES}
+    levels: dict[int, tuple[int, ...]] = {}
+    sums = {f"s_{m}": Sum(m) for m in MEASURES}
+    for level, *measures in (
+        RatingRollup.objects.filter(**where).values("level").annotate(**sums).values_list("level", *sums)
+    ):
+        levels[level] = tuple(v or 0 for v in measures)
     served = ServiceRollup.objects.filter(**where).aggregate(n=Sum("served"))["n"] or 0
     return _figures(levels, served)
 

@@ -31,8 +31,24 @@ DIMENSIONS = {
     "item": ("item_code", "事项"),
     "channel": ("channel", "评价渠道"),
 }
-# Breakdowns the department-level rollup rows can answer (no hall/window/staff/item detail needed).
-COARSE_DIMENSIONS = ("department", "channel")
+# Rollup grains from the smallest: the columns each keeps (region and department always).
+MONTH_GRAINS = (
+    ("md", {"department_id", "channel"}),
+    ("ms", {"department_id", "hall_id", "window_id", "staff_id"}),
+    ("mi", {"department_id", "item_code"}),
+    ("m", {"department_id", "hall_id", "window_id", "staff_id", "item_code", "channel"}),
+)
+DAY_GRAINS = (("dd", {"department_id", "channel"}), ("d", MONTH_GRAINS[-1][1]))
+
+
+def grain_for(period: Period, columns: set[str]) -> str:
+    """The smallest rollup grain that has ``columns`` for ``period`` (month rows for whole months)."""
+    for grain, kept in MONTH_GRAINS if period.whole_months else DAY_GRAINS:
+        if columns <= kept:
+            return grain
+    raise ValueError(f"no rollup grain keeps {columns}")
+
+
 MAX_DAYS = 366 * 3
 MEASURES = ("rated", "active", "defaulted", "invalidated", "rectified", "revisited")
 
@@ -72,12 +88,11 @@ class Period:
             return f"{self.start.year}年{self.start.month}月"
         return f"{self.start:%Y-%m-%d} 至 {self.end:%Y-%m-%d}"
 
-    def grain_filter(self, *, coarse: bool = False) -> Q:
-        """Month rows for whole months, day rows otherwise; department-level rows when ``coarse``."""
-        suffix = "d" if coarse else ""
-        if self.whole_months:
-            return Q(grain="m" + suffix, period__gte=self.start, period__lte=self.end.replace(day=1))
-        return Q(grain="d" + suffix, period__gte=self.start, period__lte=self.end)
+    def grain_filter(self, grain: str) -> Q:
+        """The rows of ``grain`` (see :func:`grain_for`) that cover the period."""
+        if grain.startswith("m"):
+            return Q(grain=grain, period__gte=self.start.replace(day=1), period__lte=self.end.replace(day=1))
+        return Q(grain=grain, period__gte=self.start, period__lte=self.end)
 
     def previous_months(self, n: int) -> list[dt.date]:
         """The first days of the ``n`` months ending with the period's last month."""
@@ -100,9 +115,12 @@ class Filters:
     region_code: str = ""  # a region-code prefix
 
     @property
-    def below_department(self) -> bool:
-        """Does the filter need hall/window/staff/item detail (so the department-level rows will not do)?"""
-        return bool(self.hall_id or self.window_id or self.staff_id or self.item_code)
+    def dimensions(self) -> set[str]:
+        """The rollup columns the filter reads (besides the region)."""
+        dims = {name for name in ("department_id", "hall_id", "window_id", "staff_id") if getattr(self, name)}
+        if self.item_code:
+            dims.add("item_code")
+        return dims
 
     def q(self) -> Q:
         q = Q()
@@ -146,48 +164,56 @@ def _scoped(actor: Any, qs: QuerySet) -> QuerySet:
     return policy.filter(actor, "ratings.report.view", qs)
 
 
-def _figures(levels: dict[int, dict[str, int]], served: int) -> scale.Figures:
-    by_level = {level: m["rated"] for level, m in levels.items()}
-    bad = [m for level, m in levels.items() if scale.Level(level).is_bad]
+def _figures(levels: dict[int, tuple[int, ...]], served: int) -> scale.Figures:
+    """Figures from level → (rated, active, defaulted, invalidated, rectified, revisited)."""
+    by_level, active, rectified, revisited = {}, 0, 0, 0
+    for level, m in levels.items():
+        by_level[level] = m[0]
+        active += m[1]
+        if level <= 2:  # 差评
+            rectified += m[4]
+            revisited += m[5]
     return scale.Figures(
-        by_level=by_level,
-        rateable=served,
-        active=sum(m["active"] for m in levels.values()),
-        bad_rectified=sum(m["rectified"] for m in bad),
-        bad_revisited=sum(m["revisited"] for m in bad),
+        by_level=by_level, rateable=served, active=active, bad_rectified=rectified, bad_revisited=revisited
     )
 
 
-def _aggregate(actor: Any, where: Q, group: str | None) -> tuple[dict[Any, dict[int, dict[str, int]]], dict]:
+def _aggregate(actor: Any, where: Q, group: str | None) -> tuple[dict[Any, dict[int, tuple[int, ...]]], dict]:
     """(key → level → measures, key → served) for the rows matching ``where``."""
     fields = [group, "level"] if group else ["level"]
-    sums = {m: Sum(m) for m in MEASURES}
-    levels: dict[Any, dict[int, dict[str, int]]] = defaultdict(dict)
-    for row in _scoped(actor, RatingRollup.objects.filter(where)).values(*fields).annotate(**sums).order_by():
-        key = row[group] if group else None
-        levels[key][row["level"]] = {m: row[m] or 0 for m in MEASURES}
+    sums = {f"s_{m}": Sum(m) for m in MEASURES}
+    levels: dict[Any, dict[int, tuple[int, ...]]] = defaultdict(dict)
+    qs = _scoped(actor, RatingRollup.objects.filter(where)).values(*fields).annotate(**sums).order_by()
+    for row in qs.values_list(*fields, *sums):
+        key, level, measures = (row[0], row[1], row[2:]) if group else (None, row[0], row[1:])
+        levels[key][level] = tuple(v or 0 for v in measures)
     served: dict[Any, int] = defaultdict(int)
     if group != "channel":  # rateable services have no channel
         s_fields = [group] if group else []
         qs = _scoped(actor, ServiceRollup.objects.filter(where)).values(*s_fields).annotate(n=Sum("served")).order_by()
-        for row in qs:
-            served[row[group] if group else None] += row["n"] or 0
+        for row in qs.values_list(*s_fields, "n"):
+            served[row[0] if group else None] += row[-1] or 0
     return levels, served
 
 
 def _labels(by: str, keys: list) -> dict[Any, str]:
     ids = [k for k in keys if k]
     if by == "department":
-        return {d.pk: d.name for d in Department.objects.filter(pk__in=ids)}
+        return dict(Department.objects.filter(pk__in=ids).values_list("pk", "name"))
     if by == "hall":
-        return {h.pk: h.name for h in ServiceHall.objects.filter(pk__in=ids)}
+        return dict(ServiceHall.objects.filter(pk__in=ids).values_list("pk", "name"))
     if by == "window":
         return {
-            w.pk: f"{w.hall.name} {w.number}号 {w.name}"
-            for w in Window.objects.filter(pk__in=ids).select_related("hall")
+            pk: f"{hall} {number}号 {name}"
+            for pk, hall, number, name in Window.objects.filter(pk__in=ids).values_list(
+                "pk", "hall__name", "number", "name"
+            )
         }
     if by == "staff":
-        return {u.pk: (u.display_name or u.username) for u in User.objects.filter(pk__in=ids)}
+        return {
+            pk: display or username
+            for pk, display, username in User.objects.filter(pk__in=ids).values_list("pk", "display_name", "username")
+        }
     if by == "item":
         return dict(RatedItem.objects.filter(code__in=ids).values_list("code", "name"))
     if by == "channel":
@@ -218,8 +244,7 @@ def build(
     policy.require(actor, "ratings.report.view")
     filters = filters or Filters()
     column = DIMENSIONS[by][0]
-    coarse = by in COARSE_DIMENSIONS and not filters.below_department
-    where = period.grain_filter(coarse=coarse) & filters.q()
+    where = period.grain_filter(grain_for(period, {column} | filters.dimensions)) & filters.q()
     levels, served = _aggregate(actor, where, column)
     labels = _labels(by, list(levels) + list(served))
     keys = sorted(set(levels) | set(served), key=lambda k: (str(labels.get(k, k)), str(k)))
@@ -231,11 +256,12 @@ def build(
         )
         for k in keys
     ]
-    total_levels: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
+    total_levels: dict[int, list[int]] = defaultdict(lambda: [0] * len(MEASURES))
     for per_key in levels.values():
         for level, measures in per_key.items():
-            for m in MEASURES:
-                total_levels[level][m] += measures[m]
+            acc = total_levels[level]
+            for i, value in enumerate(measures):
+                acc[i] += value
     total = _figures(dict(total_levels), sum(served.values()))
     min_sample = conf.get().RANKING_MIN_SAMPLE if min_sample is None else min_sample
     ranked = {id(r.key): r.rank for r in scale.rank([(row, row.figures) for row in rows], min_sample=min_sample)}
@@ -243,7 +269,8 @@ def build(
         row.rank = ranked.get(id(row))
     report = Report(period=period, by=by, filters=filters, total=total, rows=rows, min_sample=min_sample)
     report.trend = trend(actor, period=period, filters=filters, months=trend_months)
-    reason_where = period.grain_filter(coarse=not filters.below_department) & filters.q()
+    reason_grain = grain_for(period, filters.dimensions - {"channel"})
+    reason_where = period.grain_filter(reason_grain) & filters.q()
     report.top_reasons = _reasons(actor, reason_where, bad_only=False)
     report.bad_reasons = _reasons(actor, reason_where, bad_only=True)
     return report
@@ -254,12 +281,13 @@ def trend(actor: Any, *, period: Period, filters: Filters, months: int = 12) -> 
     if months <= 0:
         return []
     firsts = period.previous_months(months)
-    grain = "m" if filters.below_department else "md"
+    grain = grain_for(Period.month(firsts[0].year, firsts[0].month), filters.dimensions)
     where = Q(grain=grain, period__gte=firsts[0], period__lte=firsts[-1]) & filters.q()
-    levels: dict[dt.date, dict[int, dict[str, int]]] = defaultdict(dict)
-    sums = {m: Sum(m) for m in MEASURES}
-    for row in _scoped(actor, RatingRollup.objects.filter(where)).values("period", "level").annotate(**sums).order_by():
-        levels[row["period"]][row["level"]] = {m: row[m] or 0 for m in MEASURES}
+    levels: dict[dt.date, dict[int, tuple[int, ...]]] = defaultdict(dict)
+    sums = {f"s_{m}": Sum(m) for m in MEASURES}
+    qs = _scoped(actor, RatingRollup.objects.filter(where)).values("period", "level").annotate(**sums).order_by()
+    for period_, level, *measures in qs.values_list("period", "level", *sums):
+        levels[period_][level] = tuple(v or 0 for v in measures)
     served = {
         row["period"]: row["n"] or 0
         for row in _scoped(actor, ServiceRollup.objects.filter(where))

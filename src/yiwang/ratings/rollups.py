@@ -7,8 +7,9 @@ everything from the ratings (after an import or to repair).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
@@ -55,19 +56,27 @@ def _upsert(model, keys: Sequence[str], rows: Sequence[dict], measures: Sequence
         cursor.execute(sql, params)
 
 
-COARSE_BLANK = {"hall_id": 0, "window_id": 0, "staff_id": 0, "item_code": ""}
+# Summary grains: (source grain, dimensions kept besides region and department, keeps the channel).
+# "d"/"m" keep everything; the summaries are what province-wide reports and rankings read.
+SUMMARIES = {
+    "dd": ("d", (), True),  # day × department (× channel)
+    "md": ("m", (), True),  # month × department (× channel)
+    "ms": ("m", ("hall_id", "window_id", "staff_id"), False),  # month × hall × window × staff
+    "mi": ("m", ("item_code",), False),  # month × item
+}
+BLANK = {"hall_id": 0, "window_id": 0, "staff_id": 0, "item_code": ""}
 
 
 def _two_grains(day: dt.date, base: dict) -> list[dict]:
-    """The four rows a change touches: day and month, with every dimension and by department only."""
-    coarse = {**base, **COARSE_BLANK}
+    """The rows a change touches: the detailed day and month rows and every summary row."""
     month = month_of(day)
-    return [
-        {"grain": "d", "period": day, **base},
-        {"grain": "m", "period": month, **base},
-        {"grain": "dd", "period": day, **coarse},
-        {"grain": "md", "period": month, **coarse},
-    ]
+    rows = [{"grain": "d", "period": day, **base}, {"grain": "m", "period": month, **base}]
+    for grain, (source, kept, channel) in SUMMARIES.items():
+        row = {**base, **{k: v for k, v in BLANK.items() if k not in kept}}
+        if not channel and "channel" in row:
+            row["channel"] = ""
+        rows.append({"grain": grain, "period": day if source == "d" else month, **row})
+    return rows
 
 
 RATING_KEYS = ("grain", "period", *DIMS, "channel", "level")
@@ -118,8 +127,45 @@ def _local_date_expr(column: str) -> str:
     return f"date({column}, '+8 hours')"
 
 
+@contextlib.contextmanager
+def _bulk(cursor, models: Sequence) -> Iterator[None]:
+    """Empty the tables; on PostgreSQL also build their indexes once at the end instead of row by row.
+
+    TRUNCATE locks the tables until the transaction ends, so rating submissions wait for the rebuild."""
+    tables = [m._meta.db_table for m in models]
+    if connection.vendor != "postgresql":
+        for table in tables:
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - table names from models
+        yield
+        return
+    cursor.execute(f"TRUNCATE {', '.join(tables)}")
+    constraints, indexes = [], []
+    for table in tables:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
+            "AND contype = 'u'",
+            [table],
+        )
+        constraints += [(table, name, definition) for name, definition in cursor.fetchall()]
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname NOT IN "
+            "(SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
+            [table, table],
+        )
+        indexes += cursor.fetchall()
+    for table, name, _ in constraints:
+        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    for name, _ in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    yield
+    for table, name, definition in constraints:
+        cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    for _, definition in indexes:
+        cursor.execute(definition)
+
+
 def rebuild() -> dict[str, int]:
-    """Recompute every rollup from ratings, rectifications and invitations. Returns row counts."""
+    """Recompute every rollup from ratings, rectifications and invitations (in SQL). Returns row counts."""
     from .models import Rating, RatingInvitation, Rectification
 
     rating = Rating._meta.db_table
@@ -130,9 +176,11 @@ def rebuild() -> dict[str, int]:
         "COALESCE(r.staff_id, 0), r.item_code"
     )
     dim_cols = ", ".join(DIMS)
-    with transaction.atomic(), connection.cursor() as cursor:
-        for model in (RatingRollup, ServiceRollup, ReasonRollup):
-            cursor.execute(f"DELETE FROM {model._meta.db_table}")  # noqa: S608 - table names from models
+    with (
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        _bulk(cursor, (RatingRollup, ServiceRollup, ReasonRollup)),
+    ):
         for grain, period in (("d", "r.rated_on"), ("m", _month_expr("r.rated_on"))):
             cursor.execute(
                 f"""
@@ -169,8 +217,7 @@ def rebuild() -> dict[str, int]:
             )
         _rebuild_coarse(cursor, RatingRollup, "channel, level", RATING_MEASURES)
         _rebuild_coarse(cursor, ServiceRollup, "target_kind", ("served",))
-    _rebuild_reasons()
-    with transaction.atomic(), connection.cursor() as cursor:
+        _rebuild_reasons(cursor)
         _rebuild_coarse(cursor, ReasonRollup, "level, reason", ("n",))
     return {
         "ratings": RatingRollup.objects.count(),
@@ -180,57 +227,46 @@ def rebuild() -> dict[str, int]:
 
 
 def _rebuild_coarse(cursor, model, extra: str, measures: Sequence[str]) -> None:
-    """Department-level rows ("dd", "md") summed from the full rows ("d", "m")."""
+    """The summary rows (:data:`SUMMARIES`) summed from the detailed ones ("d", "m")."""
     table = model._meta.db_table
     sums = ", ".join(f"SUM({m})" for m in measures)
-    for fine, coarse in (("d", "dd"), ("m", "md")):
+    extras = [e.strip() for e in extra.split(",")]
+    for grain, (source, kept, channel) in SUMMARIES.items():
+        select = ["region_code", "department_id"]
+        for dim in ("hall_id", "window_id", "staff_id", "item_code"):
+            select.append(dim if dim in kept else ("''" if dim == "item_code" else "0"))
+        extra_select = [e if (e != "channel" or channel) else "''" for e in extras]
+        group = ["period", "region_code", "department_id", *kept, *[e for e in extras if e != "channel" or channel]]
         cursor.execute(
             f"""
             INSERT INTO {table} (grain, period, {", ".join(DIMS)}, {extra}, {", ".join(measures)})
-            SELECT '{coarse}', period, region_code, department_id, 0, 0, 0, '', {extra}, {sums}
-            FROM {table} WHERE grain = '{fine}'
-            GROUP BY period, region_code, department_id, {extra}
+            SELECT '{grain}', period, {", ".join(select)}, {", ".join(extra_select)}, {sums}
+            FROM {table} WHERE grain = '{source}'
+            GROUP BY {", ".join(group)}
             """  # noqa: S608 - identifiers only
         )
 
 
-def _rebuild_reasons(batch: int = 2000) -> None:
-    """Reasons are a JSON list per rating: counted in Python (portable), written in batches."""
-    from collections import Counter
-
+def _rebuild_reasons(cursor) -> None:
+    """Reasons are a JSON list per rating: unnest them in SQL (jsonb on PostgreSQL, json_each on SQLite)."""
     from .models import Rating
 
-    counts: Counter = Counter()
-    rows = (
-        Rating.objects.filter(kind="first", excluded_at__isnull=True)
-        .exclude(reasons=[])
-        .values_list(
-            *("region_code", "department_id", "hall_id", "window_id", "staff_id", "item_code"),
-            "level",
-            "rated_on",
-            "reasons",
-        )
-        .iterator(chunk_size=batch)
+    rating = Rating._meta.db_table
+    if connection.vendor == "postgresql":
+        unnest, reason = "CROSS JOIN LATERAL jsonb_array_elements_text(r.reasons) AS x(reason)", "x.reason"
+    else:
+        unnest, reason = ", json_each(r.reasons) AS x", "x.value"
+    dims = (
+        "r.region_code, COALESCE(r.department_id, 0), COALESCE(r.hall_id, 0), COALESCE(r.window_id, 0), "
+        "COALESCE(r.staff_id, 0), r.item_code"
     )
-    for region, dept, hall, window, staff, item, level, day, reasons in rows:
-        dims = (region or "", dept or 0, hall or 0, window or 0, staff or 0, item or "")
-        for reason in set(reasons or []):
-            counts[("d", day, *dims, level, reason)] += 1
-            counts[("m", month_of(day), *dims, level, reason)] += 1
-    objs = [
-        ReasonRollup(
-            grain=k[0],
-            period=k[1],
-            region_code=k[2],
-            department_id=k[3],
-            hall_id=k[4],
-            window_id=k[5],
-            staff_id=k[6],
-            item_code=k[7],
-            level=k[8],
-            reason=k[9],
-            n=n,
+    for grain, period in (("d", "r.rated_on"), ("m", _month_expr("r.rated_on"))):
+        cursor.execute(
+            f"""
+            INSERT INTO {ReasonRollup._meta.db_table} (grain, period, {", ".join(DIMS)}, level, reason, n)
+            SELECT '{grain}', {period}, {dims}, r.level, {reason}, COUNT(*)
+            FROM {rating} r {unnest}
+            WHERE r.kind = 'first' AND r.excluded_at IS NULL
+            GROUP BY {period}, {dims}, r.level, {reason}
+            """  # noqa: S608 - identifiers only
         )
-        for k, n in counts.items()
-    ]
-    ReasonRollup.objects.bulk_create(objs, batch_size=batch)

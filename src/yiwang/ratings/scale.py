@@ -424,18 +424,17 @@ class Figures:
     active: int = 0  # first ratings given by a person (not the default job)
     bad_rectified: int = 0  # 差评 whose rectification closed
     bad_revisited: int = 0  # 差评 whose evaluator was reached on the return visit
+    total: int = field(init=False, compare=False)
+    good: int = field(init=False, compare=False)
+    bad: int = field(init=False, compare=False)
+    _points: int = field(init=False, compare=False, repr=False)
 
-    @property
-    def total(self) -> int:
-        return sum(self.by_level.get(int(level), 0) for level in Level)
-
-    @property
-    def good(self) -> int:
-        return sum(self.by_level.get(int(level), 0) for level in GOOD_LEVELS)
-
-    @property
-    def bad(self) -> int:
-        return sum(self.by_level.get(int(level), 0) for level in BAD_LEVELS)
+    def __post_init__(self) -> None:
+        counts = [self.by_level.get(level, 0) for level in (5, 4, 3, 2, 1)]
+        object.__setattr__(self, "good", counts[0] + counts[1] + counts[2])
+        object.__setattr__(self, "bad", counts[3] + counts[4])
+        object.__setattr__(self, "total", self.good + self.bad)
+        object.__setattr__(self, "_points", 5 * counts[0] + 4 * counts[1] + 3 * counts[2] + 2 * counts[3] + counts[4])
 
     @property
     def good_rate(self) -> float | None:
@@ -465,10 +464,7 @@ class Figures:
     @property
     def score(self) -> float | None:
         """满意度 (1–5 mean)."""
-        total = self.total
-        if not total:
-            return None
-        return sum(int(level) * self.by_level.get(int(level), 0) for level in Level) / total
+        return self._points / self.total if self.total else None
 
 
 def _rate(part: int, whole: int) -> float | None:

@@ -44,10 +44,21 @@ def invitation_view(token: str) -> InvitationView:
     invitation = RatingInvitation.objects.filter(pk=ident).first()
     if invitation is None or invitation.nonce != nonce:
         raise NotFound("评价链接无效或已失效。", code="invitation_invalid")
-    target = targets.resolve(invitation.target_kind, invitation.target_id)
-    from .services import existing_for
-
+    target = invitation.snapshot()
     return InvitationView(invitation, target, existing_for(target.kind, target.id), token)
+
+
+def existing_for(kind: str, target_id: str) -> scale.Existing:
+    """The ratings a target already has (for the one-rating-plus-one-追评 rule)."""
+    first_at, follow = None, False
+    for rating_kind, rated_at in Rating.objects.filter(target_kind=kind, target_id=target_id).values_list(
+        "kind", "rated_at"
+    ):
+        if rating_kind == scale.Kind.FIRST:
+            first_at = rated_at
+        else:
+            follow = True
+    return scale.Existing(first_at=first_at, has_follow_up=follow)
 
 
 def rating_of_invitation(invitation: RatingInvitation) -> Rating | None:
@@ -215,3 +226,20 @@ def assignable_staff(rect: Rectification) -> QuerySet[User]:
         .distinct()
         .order_by("username")
     )
+
+
+def invitations_for_person(user: Any, *, now: dt.datetime | None = None) -> list[tuple[RatingInvitation, str]]:
+    """The services a person may still rate (or 追评), newest first, with their tokens."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    now = now or timezone.now()
+    rows = RatingInvitation.objects.filter(person_id=user.pk, used_at__isnull=True, expires_at__gte=now).order_by(
+        "-served_at", "-pk"
+    )[:100]
+    return [(inv, tokens.make(inv.pk, inv.nonce)) for inv in rows]
+
+
+def ratings_of_person(user: Any) -> QuerySet[Rating]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Rating.objects.none()
+    return Rating.objects.filter(evaluator_id=user.pk).order_by("-rated_at", "-pk")[:100]

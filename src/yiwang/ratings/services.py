@@ -8,7 +8,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,6 +34,7 @@ from .models import (
     RectificationEvent,
     ServiceContact,
 )
+from .selectors import existing_for
 from .transitions import Classification, Event, State, next_state
 
 log = logging.getLogger(__name__)
@@ -146,10 +147,13 @@ def _invite(
 ) -> RatingInvitation:
     """The invitation of ``target`` for ``purpose`` (created once; later calls return the same one)."""
     config = conf.get()
-    existing = RatingInvitation.objects.filter(target_kind=target.kind, target_id=target.id, purpose=purpose).first()
-    if existing is not None:
-        existing.token = tokens.make(existing.pk, existing.nonce)
-        return existing
+    if purpose is scale.Kind.FIRST:  # idempotent; a follow-up invitation is only made by the first rating
+        existing = RatingInvitation.objects.filter(
+            target_kind=target.kind, target_id=target.id, purpose=purpose
+        ).first()
+        if existing is not None:
+            existing.token = tokens.make(existing.pk, existing.nonce)
+            return existing
     if target.served_at is None:
         raise Conflict("服务尚未完成，暂不能邀请评价。", code="rating_not_yet_rateable")
     if purpose is scale.Kind.FIRST:
@@ -163,6 +167,11 @@ def _invite(
         nonce=tokens.new_nonce(),
         person_id=target.person_id,
         phone_masked=mask_phone(target.phone) if target.phone else "",
+        phone_encrypted=crypto.encrypt(target.phone) if target.phone else "",
+        target_label=target.label[:300],
+        mode=target.mode.value,
+        service_state=target.state[:20],
+        item_name=target.item_name[:200],
         region_code=target.region_code,
         department_id=target.department_id,
         hall_id=target.hall_id,
@@ -215,18 +224,6 @@ def invitation_token(invitation: RatingInvitation) -> str:
 
 
 # --- ratings ----------------------------------------------------------------------------------------
-def existing_for(kind: str, target_id: str) -> scale.Existing:
-    first_at, follow = None, False
-    for rating_kind, rated_at in Rating.objects.filter(target_kind=kind, target_id=target_id).values_list(
-        "kind", "rated_at"
-    ):
-        if rating_kind == scale.Kind.FIRST:
-            first_at = rated_at
-        else:
-            follow = True
-    return scale.Existing(first_at=first_at, has_follow_up=follow)
-
-
 def _throttle(*, phone_hash: str, device_hash: str, now: dt.datetime) -> None:
     config = conf.get()
     if phone_hash:
@@ -242,16 +239,41 @@ def _throttle(*, phone_hash: str, device_hash: str, now: dt.datetime) -> None:
             raise Throttled("本设备评价过于频繁，请稍后再试。", code="rating_throttled_device")
 
 
-def _open_invitation(token: str) -> RatingInvitation:
+def _claim_invitation(token: str, now: dt.datetime) -> RatingInvitation:
+    """Mark the invitation used and lock it, in one statement; explain why when it cannot be claimed.
+
+    The row stays locked until the action commits, and a failing action rolls the claim back, so an
+    invitation is used exactly once."""
     ident, nonce = tokens.parse(token)
-    invitation = lock(RatingInvitation.objects.filter(pk=ident), missing="评价链接无效或已失效。")
-    if invitation.nonce != nonce:
+    table = connection.ops.quote_name(RatingInvitation._meta.db_table)
+    columns = [f.column for f in RatingInvitation._meta.concrete_fields]
+    claimed = list(
+        RatingInvitation.objects.raw(
+            f"UPDATE {table} SET used_at = %s WHERE id = %s AND nonce = %s AND used_at IS NULL "  # noqa: S608
+            f"AND expires_at >= %s RETURNING {', '.join(connection.ops.quote_name(c) for c in columns)}",
+            [now, ident, nonce, now],
+        )
+    )
+    if claimed:
+        return claimed[0]
+    invitation = RatingInvitation.objects.filter(pk=ident).first()
+    if invitation is None or invitation.nonce != nonce:
         raise NotFound("评价链接无效或已失效。", code="invitation_invalid")
-    return invitation
+    if invitation.used_at is not None:
+        raise Conflict("该评价链接已使用。", code="invitation_used")
+    raise Conflict("评价链接已过期。", code="invitation_expired")
+
+
+def rating_submit(**kwargs: Any) -> Rating:
+    """提交评价 — see :func:`_rating_submit`; a rating that loses a race for its target is a 409, not a 500."""
+    try:
+        return _rating_submit(**kwargs)
+    except IntegrityError:
+        raise Conflict("该服务已评价。", code="rating_already_given") from None
 
 
 @action
-def rating_submit(
+def _rating_submit(
     *,
     token: str,
     level: int,
@@ -274,17 +296,17 @@ def rating_submit(
     """
     config = conf.get()
     now = timezone.now()
-    invitation = _open_invitation(token)
-    if invitation.used_at is not None:
-        raise Conflict("该评价链接已使用。", code="invitation_used")
-    if invitation.expires_at < now:
-        raise Conflict("评价链接已过期。", code="invitation_expired")
-    target = targets.resolve(invitation.target_kind, invitation.target_id)
+    invitation = _claim_invitation(token, now)
+    target = invitation.snapshot()
     if scale.Channel.parse(channel) is scale.Channel.EVALUATOR:
         if evaluator_device is None or evaluator_device.revoked_at is not None:
             raise PermissionDenied("请使用窗口评价器评价。", code="evaluator_device_required")
         if evaluator_device.window_id != target.window_id:
             raise PermissionDenied("该评价器不属于此窗口。", code="evaluator_device_wrong_window")
+    # Each target has one first invitation and every first rating uses it up, so an unused one means no
+    # first rating yet (the unique constraint on ratings stays the last word).
+    first = invitation.purpose == scale.Kind.FIRST
+    existing = scale.Existing() if first else existing_for(target.kind, target.id)
     accepted = scale.check_submission(
         scale.Submission(
             level=level,
@@ -296,7 +318,7 @@ def rating_submit(
             anonymous=anonymous,
         ),
         scale.TargetFacts(mode=target.mode, served_at=target.served_at),
-        existing_for(target.kind, target.id),
+        existing,
         now=now,
         follow_up_days=config.FOLLOW_UP_DAYS,
     )
@@ -305,16 +327,15 @@ def rating_submit(
     if not accepted.anonymous:
         evaluator = person or (User.objects.filter(pk=target.person_id).first() if target.person_id else None)
         name = _clean(contact_name, limit=100) or _real_name(evaluator)
-        phone = (
-            validate_mobile(contact_phone)
-            if contact_phone
-            else ((evaluator.phone or "") if evaluator is not None else target.phone)
-        )
+        if contact_phone:
+            phone = validate_mobile(contact_phone)
+        else:
+            phone = (evaluator.phone or "") if evaluator is not None else target.phone
     phone_hash = crypto.keyed_hash("phone:" + phone) if phone else ""
     device_hash = "" if evaluator_device is not None or not device else crypto.keyed_hash("device:" + device[:200])
     _throttle(phone_hash=phone_hash, device_hash=device_hash, now=now)
 
-    rating = Rating(
+    rating = Rating.objects.create(
         target_kind=target.kind,
         target_id=target.id,
         target_label=target.label[:300],
@@ -344,13 +365,6 @@ def rating_submit(
         rated_on=rollups.local_date(now),
         invitation=invitation,
     )
-    try:
-        with transaction.atomic():
-            rating.save(force_insert=True)
-    except IntegrityError:
-        raise Conflict("该服务已评价。", code="rating_already_given") from None
-    invitation.used_at = now
-    invitation.save(update_fields=["used_at"])
     rating.follow_up_token = ""
     if accepted.kind is scale.Kind.FIRST:
         rollups.bump_rating(rating, rated=1, active=1)
@@ -360,7 +374,8 @@ def rating_submit(
         _open_rectification(rating, now=now)
     if evaluator_device is not None:
         EvaluatorDevice.objects.filter(pk=evaluator_device.pk).update(last_seen_at=now)
-    audit.record(
+    audit.record(  # deferred: thousands a second must not queue on the chain head (core.audit)
+        deferred=True,
         actor=person,
         action="ratings.rating.submit",
         obj=rating,
@@ -392,7 +407,7 @@ def default_rating_apply(*, actor: Any, invitation_id: int, now: dt.datetime | N
     invitation = lock(RatingInvitation.objects.filter(pk=invitation_id))
     if invitation.used_at is not None or invitation.purpose != scale.Kind.FIRST:
         return None
-    target = targets.resolve(invitation.target_kind, invitation.target_id)
+    target = invitation.snapshot()
     existing = existing_for(target.kind, target.id)
     if not scale.default_applies(policy_, served_at=target.served_at, existing=existing, now=now):
         return None

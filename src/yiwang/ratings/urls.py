@@ -10,6 +10,7 @@ urlpatterns = [
     path("rate/device/<str:key>/now/", views.evaluator_now, name="evaluator_now"),
     path("rate/device/<str:key>/submit/", views.evaluator_submit, name="evaluator_submit"),
     path("rate/<str:token>/", views.rate, name="rate"),
+    path("me/ratings/", views.mine, name="mine"),
     path("workbench/ratings/window/", views.window_service, name="window"),
     path("workbench/ratings/rectifications/", views.rectification_list, name="rectifications"),
     path("workbench/ratings/rectifications/<int:pk>/", views.rectification_detail, name="rectification"),

@@ -59,10 +59,10 @@ def _with_device_cookie(request, response):
 
 
 # --- the mobile rating page ---------------------------------------------------------------------------
-def _options(view, level: int | None) -> dict:
+def _options(view, level: int | None, channel: str) -> dict:
     if level is None:
         return {}
-    mode = view.target.mode
+    mode = scale.service_mode(channel, view.target.mode)
     return {
         "level": level,
         "level_label": scale.Level(level).label,
@@ -89,7 +89,7 @@ def rate(request, token: str):
         "faces": FACE_LEVELS,
         "form": request.POST,
         "department": Department.objects.filter(pk=view.target.department_id).first(),
-        **_options(view, level),
+        **_options(view, level, channel),
     }
     if request.method == "POST" and level is not None:
         try:
@@ -125,6 +125,23 @@ def rate(request, token: str):
     if request.headers.get("HX-Request") and level is not None:
         return render(request, "ratings/partials/rate_options.html", context)
     return _with_device_cookie(request, render(request, "ratings/rate.html", context))
+
+
+@require_GET
+def mine(request):
+    """我的评价 — the services the logged-in person may rate, and the ratings they gave (portal channel)."""
+    if not request.user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
+    return render(
+        request,
+        "ratings/mine.html",
+        {
+            "pending": selectors.invitations_for_person(request.user),
+            "given": selectors.ratings_of_person(request.user),
+        },
+    )
 
 
 # --- the evaluator tablet -----------------------------------------------------------------------------

@@ -170,9 +170,13 @@ def knowledge_documents() -> Iterator[SearchDocument]:
         return
     from django.db.models import Q
 
+    from yiwang.hotline.knowledge import CATALOG_SOURCE as CATALOG_FAQ_SOURCE
+
     today = timezone.localdate()
     rows = (
         model.objects.filter(is_active=True)
+        # Item FAQs copied into the knowledge base are already searchable through their service item.
+        .exclude(source=CATALOG_FAQ_SOURCE)
         .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today))
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
         .select_related("region")

@@ -132,14 +132,20 @@ def _order_or_404(user, pk: int) -> WorkOrder:
 def order_detail(request, pk: int):
     user = request.user
     order = _order_or_404(user, pk)
+    attachments = selectors.attachments(user, order)
     if not getattr(user, "is_staff_member", False) and not user.is_superuser:
-        return render(request, "web/hotline/my_order.html", {"order": order, "events": selectors.history(order)})
+        return render(
+            request,
+            "web/hotline/my_order.html",
+            {"order": order, "events": selectors.history(order), "attachments": attachments},
+        )
     platform = policy.allows(user, "hotline.order.dispatch", order)
     handler = policy.allows(user, "hotline.order.handle", order)
     state = order.state
     context = {
         "order": order,
         "events": selectors.history(order),
+        "attachments": attachments,
         "assignments": order.assignments.select_related("department").order_by("id"),
         "extensions": order.extensions.select_related("department").order_by("-requested_at"),
         "platform": platform,
@@ -235,6 +241,27 @@ def order_act(request, pk: int, step: str):
         request.POST,
         success=_("已办理：%(step)s") % {"step": _(STEP_LABELS[step])},
     )
+    return redirect("web:hotline_order", pk=order.pk)
+
+
+@login_required
+@require_POST
+def order_attach(request, pk: int):
+    """添加附件 — the caller on their own order, the platform and the handling departments."""
+    order = _order_or_404(request.user, pk)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("请选择要上传的文件。"))
+    else:
+        run(
+            request,
+            services.attachment_add,
+            actor=request.user,
+            order_id=order.pk,
+            name=upload.name or "upload",
+            content=upload,
+            success=_("附件已上传。"),
+        )
     return redirect("web:hotline_order", pk=order.pk)
 
 

@@ -1,4 +1,4 @@
-"""yiwang audit verify — walk the audit hash chain and report the first broken link."""
+"""yiwang audit verify|flush — walk the audit hash chain; move staged (deferred) events into it."""
 
 from __future__ import annotations
 
@@ -13,10 +13,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="cmd", required=True)
         sub.add_parser("verify", help="recompute every link; exit 1 at the first broken one")
+        sub.add_parser("flush", help="append staged (deferred) events to the chain")
 
-    def handle(self, *args, **opts) -> None:
+    def handle(self, *args, cmd: str, **opts) -> None:
+        if cmd == "flush":
+            self.stdout.write(f"已入链 {audit.flush_pending()} 条待入链事件。")
+            return
         result = audit.verify()
         if result.ok:
-            self.stdout.write(f"审计链完整：共 {result.checked} 条事件。")
+            pending = f"；另有 {result.pending} 条待入链（yiwang audit flush）" if result.pending else ""
+            self.stdout.write(f"审计链完整：共 {result.checked} 条事件{pending}。")
             return
         raise CommandError(f"审计链断裂于第 {result.broken_seq} 条：{result.reason}（此前 {result.checked} 条完好）")

@@ -5,6 +5,7 @@ yiwang hotline train --csv FILE --text-cols 留言主题,留言详情 --label-co
 yiwang hotline classify "小区路灯不亮" [--name category] [--top 3]
 yiwang hotline classify --csv FILE --text-cols COLS --out FILE [--name category]
 yiwang hotline kb-import FILE [--source NAME] [--keep-script]
+yiwang hotline kb-from-catalog [--region PREFIX]   (常见问题 of published service items → knowledge)
 yiwang hotline kb-stale
 yiwang hotline categories-import FILE          (rows: 大类,中类,小类)
 yiwang hotline supervise-overdue [--note TEXT]
@@ -52,6 +53,8 @@ class Command(BaseCommand):
         p.add_argument("path", type=Path)
         p.add_argument("--source", default=None)
         p.add_argument("--keep-script", action="store_true", help="keep Traditional script (default: convert)")
+        p = sub.add_parser("kb-from-catalog", help="import the FAQs of published service items as knowledge")
+        p.add_argument("--region", default=None, help="only items of this region code prefix")
         sub.add_parser("kb-stale", help="list knowledge entries past their validity, by department")
         p = sub.add_parser("categories-import", help="import a three-level category tree CSV")
         p.add_argument("path", type=Path)
@@ -136,6 +139,12 @@ class Command(BaseCommand):
             actor=SystemActor("cli:hotline kb-import"), path=path, source=source, simplify=not keep_script
         )
         self.stdout.write("知识库导入：新增 {created}，更新 {updated}，跳过 {skipped}".format(**stats))
+
+    def do_kb_from_catalog(self, *, region: str | None, **_) -> None:
+        from yiwang.hotline import knowledge
+
+        stats = knowledge.import_catalog_faqs(actor=SystemActor("cli:hotline kb-from-catalog"), region_prefix=region)
+        self.stdout.write("办事指南常见问题导入知识库：新增 {created}，更新 {updated}，停用 {retired}".format(**stats))
 
     def do_kb_stale(self, **_) -> None:
         from yiwang.hotline import knowledge

@@ -1,0 +1,514 @@
+"""好差评 on PostgreSQL: rating submissions over HTTP, and the monthly report over 10 million ratings.
+
+1. **Submissions** — `yiwang serve` (granian) on a fresh PostgreSQL database; tens of thousands of window
+   contacts with invitations are prepared; concurrent keep-alive clients each POST
+   ``/api/v1/ratings/invitations/<token>/rating`` once per token (95 % good, 5 % 差评 with a reason, which
+   also opens a rectification), every request from a different device. Each request is the whole action:
+   token check, row lock, rules, anti-abuse count, rating insert, four rollup upserts (+ reasons), the
+   follow-up invitation, the rectification for a 差评 and the audit-chain append. Target ≥ 1,000/s.
+2. **Monthly report** — 10,000,000 first ratings of one month at province scale (2,000 departments,
+   1,000 halls, 10,000 windows, 20,000 staff, 3 items per staff member) are written with COPY, the
+   rollups rebuilt with ``rollups.rebuild()`` (timed), and the reports timed in-process and over HTTP.
+   Target ≤ 1 s.
+
+Run: ``python bench/run.py ratings`` (env ``YIWANG_BENCH_RATINGS=1000000`` for a smaller second part).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+
+from common import (
+    Timer,
+    bench_env,
+    free_port,
+    fresh_postgres,
+    http_load,
+    process_tree_rss_mb,
+    serve,
+    summarize_ms,
+    write_result,
+    yiwang,
+)
+
+SECRET = "bench-ratings-secret-key-not-for-production"
+PORT = int(os.environ.get("YIWANG_BENCH_PORT", "8105"))
+TOTAL = int(os.environ.get("YIWANG_BENCH_RATINGS", "10000000"))
+MONTH = dt.date(2026, 3, 1)
+DURATION = float(os.environ.get("YIWANG_BENCH_DURATION", "20"))
+
+
+def _django(url: str, var: str) -> None:
+    os.environ.update({"YIWANG_SECRET_KEY": SECRET, "YIWANG_VAR_DIR": var, "YIWANG_LOG_LEVEL": "WARNING"})
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    from common import setup_django
+
+    setup_django(url)
+
+
+# --- part 1: submissions -----------------------------------------------------------------------------------
+def _directory(n_departments: int, n_halls: int, windows_per_hall: int, staff_per_window: int, tag: str):
+    """Regions, departments, halls, windows (one department each) and staff, in bulk."""
+    from yiwang.accounts.models import StaffMembership, User
+    from yiwang.directory.models import Department, Region, ServiceHall, Window
+
+    province, _ = Region.objects.get_or_create(code="440000000000", defaults={"name": "广东省", "level": 1})
+    cities = []
+    for c in range(21):
+        code = f"44{c + 1:02d}00000000"
+        city, _ = Region.objects.get_or_create(
+            code=code, defaults={"name": f"市{c + 1}", "level": 2, "parent": province}
+        )
+        cities.append(city)
+    counties = []
+    for i in range(120):
+        city = cities[i % 21]
+        code = f"{city.code[:4]}{i // 21 + 1:02d}000000"
+        county, _ = Region.objects.get_or_create(code=code, defaults={"name": f"县{i}", "level": 3, "parent": city})
+        counties.append(county)
+    departments = Department.objects.bulk_create(
+        [Department(name=f"{tag}部门{i}", region=counties[i % len(counties)]) for i in range(n_departments)]
+    )
+    halls = ServiceHall.objects.bulk_create(
+        [
+            ServiceHall(
+                name=f"{tag}大厅{i}", kind="center", region=counties[i % len(counties)], address="-", opening_hours="-"
+            )
+            for i in range(n_halls)
+        ]
+    )
+    windows = Window.objects.bulk_create(
+        [
+            Window(hall=h, number=str(n + 1), name="综合窗口", kind="comprehensive")
+            for h in halls
+            for n in range(windows_per_hall)
+        ]
+    )
+    # each window serves one department of the hall's county
+    by_region: dict[str, list] = {}
+    for d in departments:
+        by_region.setdefault(d.region_id, []).append(d)
+    window_dept = {}
+    through = Window.departments.through
+    links = []
+    for i, w in enumerate(windows):
+        choices = by_region.get(halls[i // windows_per_hall].region_id) or departments
+        dept = choices[i % len(choices)]
+        window_dept[w.pk] = dept
+        links.append(through(window_id=w.pk, department_id=dept.pk))
+    through.objects.bulk_create(links, batch_size=5000)
+    users = User.objects.bulk_create(
+        [
+            User(username=f"{tag}s{i}", kind="staff", display_name=f"工作人员{i}", password="!")
+            for i in range(len(windows) * staff_per_window)
+        ],
+        batch_size=5000,
+    )
+    StaffMembership.objects.bulk_create(
+        [
+            StaffMembership(
+                user=u,
+                department=window_dept[windows[i // staff_per_window].pk],
+                role="window_clerk",
+                region_id=window_dept[windows[i // staff_per_window].pk].region_id,
+            )
+            for i, u in enumerate(users)
+        ],
+        batch_size=5000,
+    )
+    return departments, halls, windows, window_dept, users
+
+
+def _invitations(n: int) -> list[str]:
+    from django.utils import timezone
+
+    from yiwang.ratings import tokens
+    from yiwang.ratings.models import RatingInvitation, ServiceContact
+
+    _, halls, windows, window_dept, users = _directory(50, 20, 10, 2, "http")
+    hall_region = {h.pk: h.region_id for h in halls}
+    now = timezone.now()
+    contacts = []
+    for i in range(n):
+        w = windows[i % len(windows)]
+        contacts.append(
+            ServiceContact(
+                window=w,
+                hall_id=w.hall_id,
+                department=window_dept[w.pk],
+                staff=users[(i % len(windows)) * 2],
+                item_code=f"ITEM{i % 7}",
+                item_name=f"事项{i % 7}",
+                region_code=hall_region[w.hall_id],
+                started_at=now - dt.timedelta(minutes=20),
+                ended_at=now - dt.timedelta(minutes=5),
+            )
+        )
+    contacts = ServiceContact.objects.bulk_create(contacts, batch_size=5000)
+    invitations = RatingInvitation.objects.bulk_create(
+        [
+            RatingInvitation(
+                target_kind="contact",
+                target_id=str(c.pk),
+                nonce=tokens.new_nonce(),
+                region_code=c.region_code,
+                department_id=c.department_id,
+                hall_id=c.hall_id,
+                window_id=c.window_id,
+                staff_id=c.staff_id,
+                item_code=c.item_code,
+                served_at=c.ended_at,
+                expires_at=now + dt.timedelta(days=30),
+            )
+            for c in contacts
+        ],
+        batch_size=5000,
+    )
+    return [tokens.make(inv.pk, inv.nonce) for inv in invitations]
+
+
+def _tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its children (the granian workers)."""
+    import subprocess
+
+    pids = [pid]
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    pids += [int(p) for p in out.split()]
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except OSError:
+            pass
+    return total
+
+
+def submissions(url: str, var: str, env: dict) -> dict:
+    tokens = _invitations(int(os.environ.get("YIWANG_BENCH_INVITATIONS", "90000")))
+    from django.db import connections
+
+    connections.close_all()
+    counter = itertools.count()
+    results = {}
+    configs = [(2, 8, 32), (2, 16, 64)]
+    for workers, threads, concurrency in configs:
+        port = free_port(PORT)
+        with serve(env, port=port, workers=workers, threads=threads) as server:
+
+            def request(worker: int, i: int):
+                n = next(counter)
+                token = tokens[n % len(tokens)]
+                if n % 20 == 0:
+                    body = {"level": 2, "channel": "qr", "reasons": ["b_wait"], "text": "排队太久"}
+                else:
+                    body = {"level": 5 if n % 3 else 4, "channel": "qr"}
+                return (
+                    "POST",
+                    f"/api/v1/ratings/invitations/{token}/rating",
+                    json.dumps(body).encode(),
+                    {"Content-Type": "application/json", "X-Device-Id": f"bench-{n}"},
+                )
+
+            cpu_before, first = _tree_cpu_s(server["pid"]), next(counter)
+            load = http_load(
+                server["port"], request, concurrency=concurrency, duration=DURATION, warmup=3.0, ok_statuses=(201,)
+            )
+            cpu, served = _tree_cpu_s(server["pid"]) - cpu_before, next(counter) - first - 1
+            rss = process_tree_rss_mb(server["pid"])
+        key = f"workers{workers}_threads{threads}_clients{concurrency}"
+        results[key] = {
+            **load.summary(),
+            "server_rss_mb": rss,
+            # CPU the application server (Python) spent per request, warm-up included: with the machine's
+            # cores to itself it would serve about cores / this per second (PostgreSQL's share not counted)
+            "server_cpu_ms_per_request": round(cpu * 1000 / served, 2) if served else None,
+        }
+        print(
+            f"submissions {key}: {results[key]['per_second']}/s ok, p50 {results[key]['p50_ms']} ms, "
+            f"p99 {results[key]['p99_ms']} ms, errors {results[key]['errors']} {results[key]['statuses']}"
+        )
+        if next(counter) + 30000 > len(tokens):
+            break
+    from yiwang.core import audit
+    from yiwang.core.models import AuditEvent
+    from yiwang.ratings.models import Rating, RatingRollup, Rectification
+
+    rated = Rating.objects.filter(kind="first").count()
+    left_pending = audit.pending_count()  # the tail of the last burst, chained by the next flush
+    audit.flush_pending()
+    check = {
+        "ratings": rated,
+        "rectifications": Rectification.objects.count(),
+        "rollup_month_rated": sum(RatingRollup.objects.filter(grain="m").values_list("rated", flat=True)),
+        "audit_events_for_ratings": AuditEvent.objects.filter(action="ratings.rating.submit").count(),
+        "audit_pending_after_load": left_pending,
+        "audit_chain_ok": audit.verify().ok,
+    }
+    print(f"consistency: {check}")
+    best = max(results.values(), key=lambda r: r["per_second"])
+    return {"configs": results, "best_per_second": best["per_second"], "consistency": check}
+
+
+# --- part 2: the monthly report over TOTAL ratings ---------------------------------------------------------
+LEVELS = [5] * 70 + [4] * 18 + [3] * 7 + [2] * 3 + [1] * 2
+CHANNELS = ["evaluator"] * 55 + ["sms"] * 25 + ["qr"] * 15 + ["portal"] * 5
+REASONS = {4: '["p_efficient"]', 3: '["s_wait"]', 2: '["b_wait"]', 1: '["b_attitude"]'}
+
+
+def _copy_ratings(total: int) -> float:
+    """COPY ``total`` first ratings of MONTH; returns seconds."""
+    from django.db import connection
+
+    _, _, windows, window_dept, users = _directory(2000, 1000, 10, 2, "prov")
+    rng = random.Random(7)
+    staff = [
+        (
+            u.pk,
+            windows[i // 2].pk,
+            windows[i // 2].hall_id,
+            window_dept[windows[i // 2].pk].pk,
+            window_dept[windows[i // 2].pk].region_id,
+            [f"I{window_dept[windows[i // 2].pk].pk}-{(i * 3 + k) % 10}" for k in range(3)],
+        )
+        for i, u in enumerate(users)
+    ]
+    columns = (
+        "target_kind, target_id, target_label, kind, level, channel, mode, indicators, reasons, text, "
+        "is_default, anonymous, evaluator_name, evaluator_phone_encrypted, phone_hash, device_hash, "
+        "region_code, department_id, hall_id, window_id, staff_id, item_code, item_name, service_state, "
+        "served_at, rated_at, rated_on, excluded_reason"
+    )
+    start = dt.datetime(MONTH.year, MONTH.month, 1, tzinfo=dt.UTC) - dt.timedelta(hours=8)
+    # rated at a minute of the month: the text of each minute once, not ten million times
+    minutes = []
+    for m in range(31 * 1440):
+        at = start + dt.timedelta(minutes=m)
+        minutes.append(
+            f"{at - dt.timedelta(minutes=5):%Y-%m-%d %H:%M:00+00}\t{at:%Y-%m-%d %H:%M:00+00}\t"
+            f"{(at + dt.timedelta(hours=8)).date()}"
+        )
+    prefixes = [
+        (f"\t{region}\t{d_pk}\t{h_pk}\t{w_pk}\t{s_pk}\t", items) for s_pk, w_pk, h_pk, d_pk, region, items in staff
+    ]
+    levels = [(lv, f"\t{lv}\t", REASONS.get(lv, "[]")) for lv in LEVELS]
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        # Bulk load: session-only settings, secondary indexes and FK triggers off during COPY, then rebuilt.
+        cursor.execute("SET synchronous_commit = off")
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'ratings_rating' "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype = 'p')"
+        )
+        indexes = cursor.fetchall()
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'ratings_rating'::regclass AND contype IN ('u', 'c')"
+        )
+        constraints = cursor.fetchall()
+        for name, _ in constraints:
+            cursor.execute(f'ALTER TABLE ratings_rating DROP CONSTRAINT "{name}"')
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+        cursor.execute("ALTER TABLE ratings_rating DISABLE TRIGGER ALL")
+        with raw.copy(f"COPY ratings_rating ({columns}) FROM STDIN") as copy:
+            chunk = []
+            rand = rng.random
+            n_staff, n_minutes = len(prefixes), len(minutes)
+            for i in range(total):
+                prefix, items = prefixes[int(rand() * n_staff)]
+                _, level_text, reasons = levels[int(rand() * 100)]
+                item = items[int(rand() * 3)]
+                chunk.append(
+                    f"contact\tb{i}\t窗口服务\tfirst{level_text}{CHANNELS[int(rand() * 100)]}\tonsite\t{{}}\t"
+                    f"{reasons}\t\tf\tf\t\t\t\t{prefix}{item}\t事项{item}\tended\t"
+                    f"{minutes[int(rand() * n_minutes)]}\t\n"
+                )
+                if len(chunk) == 50_000:
+                    copy.write("".join(chunk))
+                    chunk = []
+            copy.write("".join(chunk))
+        loaded = time.perf_counter()
+        cursor.execute("ALTER TABLE ratings_rating ENABLE TRIGGER ALL")
+        for name, definition in constraints:
+            cursor.execute(f'ALTER TABLE ratings_rating ADD CONSTRAINT "{name}" {definition}')
+        for name, definition in indexes:
+            if not any(name == c for c, _ in constraints):
+                cursor.execute(definition)
+        cursor.execute("ANALYZE ratings_rating")
+    print(f"  COPY {loaded - started:.0f} s, indexes and constraints {time.perf_counter() - loaded:.0f} s")
+    return time.perf_counter() - started
+
+
+def _rateable_and_rectified() -> None:
+    """Rateable services (5 % unrated) and closed rectifications for every 差评, derived in SQL."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO ratings_servicerollup
+                (grain, period, region_code, department_id, hall_id, window_id, staff_id, item_code,
+                 target_kind, served)
+            SELECT grain, period, region_code, department_id, hall_id, window_id, staff_id, item_code, 'contact',
+                   CEIL(SUM(rated) * 1.05)
+            FROM ratings_ratingrollup WHERE period >= %s
+            GROUP BY grain, period, region_code, department_id, hall_id, window_id, staff_id, item_code
+            ON CONFLICT (grain, period, region_code, department_id, hall_id, window_id, staff_id, item_code,
+                         target_kind) DO UPDATE SET served = excluded.served
+            """,
+            [MONTH],
+        )
+        cursor.execute(
+            "UPDATE ratings_ratingrollup SET rectified = rated, revisited = rated WHERE level <= 2 AND period >= %s",
+            [MONTH],
+        )
+        cursor.execute("ANALYZE")
+
+
+def _time(fn, repeat: int = 5) -> dict:
+    samples = []
+    result = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        samples.append(time.perf_counter() - t0)
+    return {**summarize_ms(samples), "first_ms": round(samples[0] * 1000, 1), "result": result}
+
+
+def monthly_report(url: str, var: str, env: dict) -> dict:
+    from django.db import connection
+
+    from yiwang.accounts import services as accounts
+    from yiwang.accounts.models import User
+    from yiwang.core.actors import SystemActor
+    from yiwang.ratings import exports, reports, rollups
+    from yiwang.ratings.models import RatingRollup, ReasonRollup, ServiceRollup
+    from yiwang.ratings.reports import Filters, Period
+
+    copy_s = _copy_ratings(TOTAL)
+    print(f"COPY {TOTAL:,} ratings: {copy_s:.0f} s ({TOTAL / copy_s:,.0f} rows/s)")
+    with connection.cursor() as cursor:  # this session only: room for the big GROUP BYs
+        cursor.execute("SET work_mem = '256MB'")
+        cursor.execute("SET synchronous_commit = off")
+    with Timer() as rebuild:
+        counts = rollups.rebuild()
+    print(f"rollups.rebuild(): {rebuild.elapsed:.0f} s, rows {counts}")
+    _rateable_and_rectified()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        db_size = cursor.fetchone()[0]
+    month_rows = {g: RatingRollup.objects.filter(grain=g, period=MONTH).count() for g in ("m", "md")}
+    system = SystemActor("bench")
+    period = Period.month(MONTH.year, MONTH.month)
+    some = RatingRollup.objects.filter(grain="m", period=MONTH).values("department_id", "region_code").first()
+    city = some["region_code"][:4]
+
+    def build(by, filters=None, p=period):
+        r = reports.build(system, period=p, by=by, filters=filters or Filters())
+        return {
+            "rows": len(r.rows),
+            "ratings": r.total.total,
+            "bad": r.total.bad,
+            "good_rate": round(r.total.good_rate or 0, 4),
+            "rectified_rate": r.total.rectified_rate,
+        }
+
+    timings = {
+        "province_month_by_department": _time(lambda: build("department")),
+        "province_month_by_channel": _time(lambda: build("channel")),
+        "city_month_by_hall": _time(lambda: build("hall", Filters(region_code=city))),
+        "department_month_by_staff": _time(lambda: build("staff", Filters(department_id=some["department_id"]))),
+        "province_month_by_item": _time(lambda: build("item"), repeat=3),
+        "province_month_by_staff": _time(lambda: build("staff"), repeat=3),
+        "province_days_1_to_15_by_department": _time(
+            lambda: build("department", p=Period(MONTH, MONTH.replace(day=15)))
+        ),
+        "province_month_xlsx_by_department": _time(
+            lambda: len(exports.xlsx(reports.build(system, period=period, by="department"))), repeat=3
+        ),
+    }
+    for name, t in timings.items():
+        print(f"{name:40s} p50 {t['p50_ms']:8.1f} ms  max {t['max_ms']:8.1f} ms  first {t['first_ms']:8.1f} ms")
+    # over HTTP, as a supervisor's browser or a program would ask
+    admin = User.objects.create_superuser("bench-admin", None)
+    _, token = accounts.api_token_create(actor=admin, name="bench")
+    connections_close()
+    port = free_port(PORT)
+    with serve(env, port=port, workers=2, threads=4) as server:
+        path = f"/api/v1/ratings/reports?month={MONTH:%Y-%m}&by=department"
+
+        def request(worker: int, i: int):
+            return ("GET", path, None, {"Authorization": f"Bearer {token}"})
+
+        http = http_load(server["port"], request, concurrency=2, duration=10.0, warmup=2.0)
+    timings["http_province_month_by_department"] = http.summary()
+    print(
+        f"HTTP /ratings/reports province by department: p50 {http.summary()['p50_ms']} ms, "
+        f"p99 {http.summary()['p99_ms']} ms"
+    )
+    return {
+        "ratings": TOTAL,
+        "month": f"{MONTH:%Y-%m}",
+        "scale": {"departments": 2000, "halls": 1000, "windows": 10000, "staff": 20000, "items_per_staff": 3},
+        "copy_s": round(copy_s, 1),
+        "copy_rows_per_s": round(TOTAL / copy_s),
+        "rebuild_s": round(rebuild.elapsed, 1),
+        "rollup_rows": {
+            **counts,
+            "services_total": ServiceRollup.objects.count(),
+            "reasons_total": ReasonRollup.objects.count(),
+            "month_rows": month_rows,
+        },
+        "database_size": db_size,
+        "timings": {k: {kk: vv for kk, vv in v.items()} for k, v in timings.items()},
+    }
+
+
+def connections_close() -> None:
+    from django.db import connections
+
+    connections.close_all()
+
+
+def main() -> None:
+    load_at_start = os.getloadavg()[0]
+    parts = os.environ.get("YIWANG_BENCH_PARTS", "submissions,report").split(",")
+    previous = {}
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "ratings.json")
+    if os.path.exists(path):  # a run of one part keeps the other part's last result
+        with open(path, encoding="utf-8") as fh:
+            previous = json.load(fh)
+    with fresh_postgres("yiwang_ratings_bench") as url, tempfile.TemporaryDirectory() as var:
+        env = bench_env(var, url, YIWANG_SECRET_KEY=SECRET, YIWANG_RATINGS_MAX_PER_DEVICE_PER_HOUR="1000")
+        yiwang(env, "migrate", "-v0")
+        _django(url, var)
+        part1 = submissions(url, var, env) if "submissions" in parts else previous.get("submissions")
+        part2 = monthly_report(url, var, env) if "report" in parts else previous.get("monthly_report")
+        connections_close()
+    write_result(
+        "ratings",
+        {
+            "database": "postgresql",
+            "targets": {"submissions_per_s": 1000, "monthly_report_s": 1.0},
+            "load_average_at_start": load_at_start,
+            "note": "2 shared cores; other benchmarks and test suites ran on the machine at the same time",
+            "submissions": part1,
+            "monthly_report": part2,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
