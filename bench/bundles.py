@@ -198,7 +198,8 @@ def main(argv: list[str] | None = None) -> None:
     results: dict = {"targets": {"submissions_per_s": 100, "p99_ms": 300}}
     previous = ROOT / "bench" / "results" / "bundles.json"
     if args.only and previous.exists():
-        results.update({k: v for k, v in json.loads(previous.read_text()).items() if k in ("postgresql", "sqlite")})
+        kept = ("postgresql", "postgresql_4_clients", "sqlite")
+        results.update({k: v for k, v in json.loads(previous.read_text()).items() if k in kept})
     if args.only in (None, "postgresql"):
         with fresh_postgres(DATABASE) as url, tempfile.TemporaryDirectory() as tmp:
             print("bundle submissions on PostgreSQL …", flush=True)
@@ -206,6 +207,11 @@ def main(argv: list[str] | None = None) -> None:
                 bench_env(tmp, url), duration=args.duration, concurrency=args.concurrency, workers=args.workers
             )
             print(json.dumps(results["postgresql"], ensure_ascii=False), flush=True)
+            print("… and with 4 clients (service time rather than queueing) …", flush=True)
+            results["postgresql_4_clients"] = submissions(
+                bench_env(tmp, url), duration=args.duration, concurrency=4, workers=args.workers
+            )
+            print(json.dumps(results["postgresql_4_clients"], ensure_ascii=False), flush=True)
         write_result("bundles", results)
     if args.only in (None, "sqlite"):
         with tempfile.TemporaryDirectory() as tmp:
