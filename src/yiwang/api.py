@@ -16,6 +16,7 @@ from ninja.renderers import JSONRenderer
 from yiwang.accounts.api import router as accounts_router
 from yiwang.accounts.api_auth import AUTH
 from yiwang.cases.api import router as cases_router
+from yiwang.cases.api_followups import router as followups_router
 from yiwang.catalog.api import router as catalog_router
 from yiwang.core.errors import DomainError
 from yiwang.core.routers import router as audit_router
@@ -56,6 +57,7 @@ api.add_router("/catalog", catalog_router)
 api.add_router("/hotline", hotline_router)
 api.add_router("", search_router)
 api.add_router("", cases_router)
+api.add_router("", followups_router)
 api.add_router("/ratings", ratings_router)
 
 

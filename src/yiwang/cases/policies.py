@@ -142,7 +142,7 @@ def _(user, qs):
         if user.is_superuser:
             return qs
         q |= region_scope_q(user, CLERK_ROLES, field="region_code") | region_scope_q(
-            user, CLERK_ROLES, field="window__hall__region_id"
+            user, CLERK_ROLES, field="window__hall__region__code"
         )
         q |= region_scope_q(user, (Role.SUPERVISOR,), field="region_code")
     return qs.filter(q)
