@@ -19,7 +19,7 @@ from pydantic import Field
 from yiwang.core.api import DbId, PageQuery, page, with_errors
 from yiwang.core.errors import ValidationFailed
 
-from . import clock, documents, selectors, services, uploads
+from . import clock, documents, events, selectors, services, uploads
 from . import deadlines as dl
 from .models import Case, CaseDocument, CaseMaterial
 from .selectors import QUEUE_KEYS
@@ -466,7 +466,7 @@ def case_timeline(request, case_id: int = CaseId):
         {
             "at": e.at,
             "action": e.action,
-            "label": labels.get(e.action, e.action),
+            "label": labels.get(e.action) or events.EVENT_LABELS.get(e.action, e.action),
             "from_state": e.from_state,
             "to_state": e.to_state,
             "actor": e.actor_label,

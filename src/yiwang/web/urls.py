@@ -1,6 +1,19 @@
 from django.urls import path
 
-from .views import auth, cases, cases_workbench, catalog, catalog_workbench, hotline, me, portal, search, workbench
+from .views import (
+    auth,
+    bundles,
+    cases,
+    cases_workbench,
+    catalog,
+    catalog_workbench,
+    followups,
+    hotline,
+    me,
+    portal,
+    search,
+    workbench,
+)
 
 app_name = "web"
 
@@ -25,6 +38,17 @@ urlpatterns = [
     path("items/<str:code>/application/", cases.apply, name="case_apply"),
     path("bundles/", catalog.bundles, name="bundles"),
     path("bundles/<slug:code>/", catalog.bundle_detail, name="bundle"),
+    path("bundles/<slug:code>/apply/", bundles.apply, name="bundle_apply"),
+    path("me/bundles/", bundles.my_bundles, name="my_bundles"),
+    path("me/bundles/<int:pk>/", bundles.my_bundle, name="my_bundle"),
+    path("me/bundles/<int:pk>/<str:act>/", bundles.bundle_act, name="bundle_act"),
+    path("cases/<int:pk>/followup/<str:act>/", followups.case_followup, name="case_followup"),
+    path("workbench/bundles/", bundles.window, name="workbench_bundles"),
+    path("workbench/bundles/new/", bundles.window_new, name="workbench_bundle_new"),
+    path("workbench/bundles/<int:pk>/", bundles.window_detail, name="workbench_bundle"),
+    path("workbench/delivery/", followups.output_window, name="workbench_delivery"),
+    path("workbench/supervision/", followups.supervision_overview, name="workbench_supervision"),
+    path("workbench/helper/", followups.helper_desk, name="workbench_helper"),
     path("login/", auth.login_view, name="login"),
     path("login/totp/", auth.login_totp, name="login_totp"),
     path("login/phone/", auth.login_phone, name="login_phone"),

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yiwang.accounts.selectors import active_authorizations
-from yiwang.cases import clock, documents, selectors, services, uploads
+from yiwang.cases import clock, documents, events, selectors, services, uploads
 from yiwang.cases import deadlines as dl
 from yiwang.cases.models import Case, CaseMaterial
 from yiwang.cases.states import ACTION_LABELS, Action, State
@@ -107,7 +107,7 @@ def timeline_rows(user: Any, case: Case) -> list[dict[str, Any]]:
     return [
         {
             "at": e.at,
-            "label": EVENT_LABELS.get(e.action, e.action),
+            "label": EVENT_LABELS.get(e.action) or events.EVENT_LABELS.get(e.action, e.action),
             "actor": e.actor_label,
             "note": e.note,
             "state": State(e.to_state).label if e.to_state else "",
