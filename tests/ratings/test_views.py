@@ -154,7 +154,7 @@ def test_my_ratings_page_lists_pending_and_given(w):
     client = logged_in(w.citizen)
     page = client.get(reverse("ratings:mine")).content.decode()
     assert "营业执照变更登记" in page and "?c=portal" in page
-    token = page.split('/rate/')[1].split('/')[0]
+    token = page.split("/rate/")[1].split("/")[0]
     client.post(reverse("ratings:rate", args=[token]), {"level": 5, "channel": "portal"})
     rating = Rating.objects.get()
     assert rating.channel == "portal" and rating.evaluator == w.citizen

@@ -42,7 +42,7 @@ ORG_FORM = [F_ORG, F_CREDIT, F_NAME, F_ID, F_PHONE, F_DELIVERY]
 
 # fmt: off
 # (key, department key, name, item type, legal days, promised days, visits, online depth, personal themes,
-#  corporate themes, service objects, law, materials ("?" 非必要, "~" 容缺后补), fees [(name, standard, basis)],
+#  corporate themes, service objects, law, materials ("?" 非必要, "~" 容缺后补, "!" 可告知承诺替代), fees [(name, standard, basis)],
 #  result (name, type) or None, extra form fields, FAQ [(q, a)])
 ITEMS: list[tuple] = [
     # 广州市市场监督管理局
@@ -160,7 +160,7 @@ ITEMS: list[tuple] = [
     # 天河区市场监督管理局
     ("food_business", "th_amr", "食品经营许可证核发（新办）", "01", 20, 5, 0, 4, ["就业创业"], ["准营准办"], ["1", "2", "5"],
      "《中华人民共和国食品安全法》第三十五条",
-     ["食品经营许可申请书", "营业执照", "与食品经营相适应的主要设备设施布局、操作流程等文件", "食品安全管理制度", "~食品安全管理人员培训考核证明"],
+     ["食品经营许可申请书", "营业执照", "!与食品经营相适应的主要设备设施布局、操作流程等文件", "食品安全管理制度", "~食品安全管理人员培训考核证明"],
      [], ("食品经营许可证", "certificate"), [F_ORG, F_CREDIT, F_AREA, {"name": "category", "label": "经营项目", "type": "multiselect", "options": ["热食类食品制售", "冷食类食品制售", "生食类食品制售", "自制饮品制售", "预包装食品销售"], "required": True}],
      [("小餐饮也要办食品经营许可证吗？", "小餐饮按《广东省食品生产加工小作坊和食品摊贩管理条例》办理登记，其余餐饮服务须办理许可。"),
       ("食品经营许可证有效期多久？", "有效期为5年。")]),
@@ -461,11 +461,15 @@ def _step_days(promised: int, licensing: bool) -> list[dict[str, Any]]:
 
 
 def _material(spec: str, code: str) -> dict[str, Any]:
+    commitment = spec.startswith("!")  # 可告知承诺替代
+    spec = spec.removeprefix("!")
     necessity = {"?": "optional", "~": "deferrable"}.get(spec[0])
     name = spec[1:] if necessity else spec
     m = material_from_name(name)
     if necessity:
         m["necessity"] = necessity
+    if commitment:
+        m["commitment"] = True
     m["format"] = "both"
     m["page_format"] = "A4"
     if m["type"] == "form" and name.endswith(

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yiwang.accounts import services as accounts
@@ -27,11 +28,11 @@ from .cases_workbench import _windows
 from .common import login_required, staff_required
 
 SAVINGS_ROWS = [
-    ("applications", "申请次数"),
-    ("materials", "提交材料（份）"),
-    ("form_fields", "填写表单项"),
-    ("visits", "到窗口跑动（次）"),
-    ("days", "承诺办结（工作日）"),
+    ("applications", gettext_noop("申请次数")),
+    ("materials", gettext_noop("提交材料（份）")),
+    ("form_fields", gettext_noop("填写表单项")),
+    ("visits", gettext_noop("到窗口跑动（次）")),
+    ("days", gettext_noop("承诺办结（工作日）")),
 ]
 
 

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yiwang.accounts import services as accounts
@@ -25,7 +26,10 @@ from yiwang.core.permissions import policy
 from .cases_workbench import _windows
 from .common import login_required, staff_required
 
-CONSEQUENCES = [("suspend", "中止办理（退回补正，停止计时）"), ("revoke", "终止办理（不予许可）")]
+CONSEQUENCES = [
+    ("suspend", gettext_noop("中止办理（退回补正，停止计时）")),
+    ("revoke", gettext_noop("终止办理（不予许可）")),
+]
 
 
 # --- the panels on the case pages ------------------------------------------------------------------------------
@@ -212,11 +216,11 @@ def _issue(request, pk: int):
 # --- 统一出件窗口 ----------------------------------------------------------------------------------------------
 
 DELIVERY_TABS = [
-    ("pending", "待出件"),
-    ("ready", "待领取"),
-    ("posted", "已寄出"),
-    ("returned", "邮件退回"),
-    ("delivered", "已送达"),
+    ("pending", gettext_noop("待出件")),
+    ("ready", gettext_noop("待领取")),
+    ("posted", gettext_noop("已寄出")),
+    ("returned", gettext_noop("邮件退回")),
+    ("delivered", gettext_noop("已送达")),
 ]
 
 
@@ -286,15 +290,18 @@ def supervision_overview(request):
                 region_code=request.GET.get("region") or None,
                 department_id=_int(request.GET.get("department")),
             )[:200]
-        context["lights"] = [
-            ("red", "已超期"),
-            ("yellow", "即将超期"),
-            ("delivery", "出件超期"),
-            ("gaps", "容缺逾期"),
-            ("verifications", "核查逾期"),
-            ("unanswered", "督办未反馈"),
-        ]
+        context["lights"] = LIGHTS
     return render(request, "cases/workbench/supervision.html", context)
+
+
+LIGHTS = [
+    ("red", gettext_noop("已超期")),
+    ("yellow", gettext_noop("即将超期")),
+    ("delivery", gettext_noop("出件超期")),
+    ("gaps", gettext_noop("容缺逾期")),
+    ("verifications", gettext_noop("核查逾期")),
+    ("unanswered", gettext_noop("督办未反馈")),
+]
 
 
 # --- 帮办代办 ---------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ LOADERS = [
     "yiwang.demo.hotline",
     "yiwang.demo.search",
     "yiwang.demo.cases",
+    "yiwang.demo.followups",
     "yiwang.demo.ratings",
 ]
 
