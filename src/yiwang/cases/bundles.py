@@ -447,7 +447,7 @@ def _event(parent: BundleCase, act: str, actor: Any, note: str = "", child: Bund
 # --- children --------------------------------------------------------------------------------------------
 
 
-def _clone(stored: StoredFile, owner: Any) -> StoredFile:
+def _clone(stored: StoredFile, owner: Any, *, save: bool = True) -> StoredFile:
     """A new private file row with the same content (a hard link when the filesystem allows)."""
     now = timezone.now()
     relative = f"{now:%Y}/{now:%m}/{secrets.token_hex(16)}"
@@ -459,7 +459,7 @@ def _clone(stored: StoredFile, owner: Any) -> StoredFile:
     except OSError:
         shutil.copyfile(source, target)
         os.chmod(target, 0o600)
-    return StoredFile.objects.create(
+    row = StoredFile(
         owner=owner,
         original_name=stored.original_name,
         kind=stored.kind,
@@ -468,6 +468,9 @@ def _clone(stored: StoredFile, owner: Any) -> StoredFile:
         sha256=stored.sha256,
         storage_name=relative,
     )
+    if save:
+        row.save(force_insert=True)
+    return row
 
 
 def _start_child(parent: BundleCase, child: BundleChild, actor: Any) -> Case:
@@ -504,33 +507,39 @@ def _start_child(parent: BundleCase, child: BundleChild, actor: Any) -> Case:
     files: dict[str, list[StoredFile]] = {}
     for bf in parent.files.select_related("file"):
         files.setdefault(bf.material_key, []).append(bf.file)
-    producers = {
-        c.item_name: c.case.number
-        for c in parent.children.select_related("case").filter(status=flow.ChildStatus.APPROVED)
-        if c.case_id
-    }
+    producers: dict[str, str] | None = None
     paper, pledged, signer = [], [], ""
     owner = parent.filed_by
+    clones, links, provided = [], [], set()
     for cm, spec in zip(case.materials.order_by("index"), version.data.materials, strict=True):
         m = merged.get(spec.dedup_key())
         if m is None:
             continue
         if m["produced_by"]:
+            if producers is None:
+                producers = {
+                    c.item_name: c.case.number
+                    for c in parent.children.select_related("case").filter(status=flow.ChildStatus.APPROVED)
+                    if c.case_id
+                }
             number = producers.get(m["produced_by"], "")
             cm.status = CaseMaterial.Status.NOT_NEEDED
             cm.note = f"由一件事前序事项「{m['produced_by']}」办理结果提供" + (f"（{number}）" if number else "")
             cm.save(update_fields=["status", "note"])
             continue
         for stored in files.get(m["key"], []):
-            CaseFile.objects.create(case=case, material=cm, file=_clone(stored, owner), attached_by=owner)
-            if cm.status != CaseMaterial.Status.PROVIDED:
-                cm.status = CaseMaterial.Status.PROVIDED
-                cm.save(update_fields=["status"])
+            clone = _clone(stored, owner, save=False)
+            clones.append(clone)
+            links.append(CaseFile(case=case, material=cm, file=clone, attached_by=owner))
+            provided.add(cm.pk)
         if m.get("paper"):
             paper.append(cm.index)
         if m.get("pledged"):
             pledged.append(cm.index)
             signer = m.get("signer", "")
+    StoredFile.objects.bulk_create(clones)
+    CaseFile.objects.bulk_create(links)
+    CaseMaterial.objects.filter(pk__in=provided).update(status=CaseMaterial.Status.PROVIDED)
     if pledged:
         from . import gaps
 
