@@ -1,6 +1,7 @@
 """Browser: a citizen browses from the home page to an item and sees its materials and limits; mobile; print."""
 
 import pytest
+from playwright.sync_api import expect
 
 from yiwang.demo import catalog, foundation
 
@@ -26,7 +27,8 @@ def test_citizen_browses_from_home_to_an_item_guide(page, demo):
     assert "1 工作日" in page.get_by_test_id("promised-limit").inner_text()
     assert page.get_by_test_id("apply-online").is_visible()
     page.get_by_test_id("print-guide").click()
-    assert page.get_by_role("heading", name="申请材料").is_visible()
+    page.wait_for_url("**print=1*")
+    expect(page.get_by_role("heading", name="申请材料")).to_be_visible()
     assert not page.locator(".site-header").count()
 
 

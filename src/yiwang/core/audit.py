@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -122,13 +123,28 @@ def _stage(events: list[dict[str, Any]]) -> None:
     transaction.on_commit(_flush_quietly)
 
 
+_flushing = threading.Lock()
+_missed = threading.Event()
+
+
 def _flush_quietly() -> None:
+    """After a commit that staged events: flush. When a thread of this process is already flushing, leave
+    a note instead of opening a transaction just to find the head taken; that thread goes round again."""
+    if not _flushing.acquire(blocking=False):
+        _missed.set()
+        return
     try:
-        flush_pending(wait=False)
+        while True:
+            _missed.clear()
+            flush_pending(wait=False)
+            if not _missed.is_set():
+                break
     except Exception:  # the next flush picks them up; a failure here must not fail the request
         import logging
 
         logging.getLogger(__name__).exception("audit flush failed")
+    finally:
+        _flushing.release()
 
 
 def flush_pending(*, batch: int = 2000, wait: bool = True) -> int:
