@@ -1,4 +1,5 @@
-"""Optional targets: cases (一事一评) and 12345 work orders, when those apps are installed.
+"""Optional targets: cases (一事一评), 一件事 bundles (one rating for the whole bundle) and 12345 work orders,
+when those apps are installed.
 
 Ratings sit above cases and hotline in the import order, so this module may import them; they never
 import ratings. They announce "the service happened" with an on-commit event, and we invite a rating.
@@ -88,6 +89,41 @@ class WorkOrderTarget:
         )
 
 
+class BundleTarget:
+    """一件事办件 — a bundle applied for once is rated once, as a whole, when it concluded (已办结, 部分办结 or
+    未办成); its child cases are not rated on their own. A withdrawn bundle is not rated."""
+
+    kind = "bundle"
+    label = "一件事"
+    RATEABLE = ("completed", "partial", "failed")
+
+    def get(self, target_id: str) -> targets.Target:
+        from yiwang.cases.models import BundleCase
+
+        if not str(target_id).isdigit():
+            raise NotFound()
+        parent = BundleCase.objects.select_related("bundle", "window", "applicant").filter(pk=int(target_id)).first()
+        if parent is None:
+            raise NotFound()
+        served = parent.state in self.RATEABLE and parent.closed_at is not None
+        return targets.Target(
+            kind=self.kind,
+            id=str(parent.pk),
+            label=f"{parent.bundle_name}（{parent.number}）",
+            mode=Mode.ONLINE if parent.channel == BundleCase.Channel.ONLINE else Mode.ONSITE,
+            served_at=parent.closed_at if served else None,
+            state=parent.state,
+            region_code=parent.region_code,
+            department_id=parent.lead_department_id,
+            hall_id=parent.window.hall_id if parent.window_id else None,
+            window_id=parent.window_id,
+            item_code=f"bundle:{parent.bundle.code}"[:64],
+            item_name=parent.bundle_name[:200],
+            person_id=parent.applicant_id,
+            phone=parent.contact_phone or (parent.applicant.phone or ""),
+        )
+
+
 def _on_order_finished(sender, order_id: int, **kwargs) -> None:
     from .services import invite_after_service
 
@@ -100,6 +136,15 @@ def _on_case_completed(sender, case_id: int, **kwargs) -> None:
     invite_after_service(actor=ACTOR, kind="case", target_id=case_id)
 
 
+def _on_bundle_completed(*, bundle_case_id: int, outcome: str, **kwargs) -> None:
+    """一件事一次评价 — ONE invitation for the parent; the child cases are never invited on their own."""
+    from .services import invite_after_service
+
+    if outcome not in BundleTarget.RATEABLE:
+        return
+    invite_after_service(actor=ACTOR, kind="bundle", target_id=bundle_case_id)
+
+
 def connect() -> None:
     """Register the target types and subscribe to the events of the apps that are installed."""
     if apps.is_installed("yiwang.cases"):
@@ -110,6 +155,9 @@ def connect() -> None:
         if case_events is not None and hasattr(case_events, "case_completed"):
             targets.register(CaseTarget())
             case_events.case_completed.connect(_on_case_completed, dispatch_uid="ratings.invite_after_case")
+        if case_events is not None and hasattr(case_events, "bundle_completed"):
+            targets.register(BundleTarget())
+            case_events.bundle_completed.connect(_on_bundle_completed)
     if apps.is_installed("yiwang.hotline"):
         try:
             from yiwang.hotline import events as hotline_events

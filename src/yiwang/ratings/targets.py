@@ -7,6 +7,7 @@ service becomes rateable by registering one more type:
 
 - ``contact`` — a window service contact (现场服务，一次一评), built into this app;
 - ``case`` — a case (网上服务，一事一评), registered when the cases app has its model;
+- ``bundle`` — a 一件事 application (一件事一次评价), rated once as a whole when it concluded;
 - ``workorder`` — a 12345 work order, registered when the hotline app has its model.
 """
 
