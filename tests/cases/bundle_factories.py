@@ -72,7 +72,7 @@ def newborn_world(*, bundle_days: int | None = 8) -> SimpleNamespace:
     medical = _item(
         insurance,
         "城乡居民医保参保登记",
-        [{"name": "出生医学证明"}, {"name": "居民户口簿"}],
+        [{"name": "出生医学证明"}, {"name": "居民户口簿", "commitment": True}],
         [CHILD, DELIVERY],
         "参保登记回执",
         promised_limit=5,
@@ -126,9 +126,13 @@ def newborn_world(*, bundle_days: int | None = 8) -> SimpleNamespace:
     )
 
 
-def uploads_for(plan) -> list[Upload]:
-    """One PDF for every required material the merged list asks for."""
-    return [Upload(m.index, f"{m.material.name}.pdf", PDF) for m in plan.asked_materials if m.required]
+def uploads_for(plan, *, deferrable: bool = True) -> list[Upload]:
+    """One PDF for every required material the merged list asks for (and every 容缺后补 one with ``deferrable``)."""
+    return [
+        Upload(m.index, f"{m.material.name}.pdf", PDF)
+        for m in plan.asked_materials
+        if m.required or (deferrable and m.material.necessity == "deferrable")
+    ]
 
 
 def apply(w, *, answers=None, key=None, **kw):

@@ -42,28 +42,30 @@ def world(**item_overrides) -> SimpleNamespace:
     )
 
 
-def files_for_required(version) -> list[Upload]:
-    """One PDF for every required material of ``version``."""
+def files_for_required(version, *, deferrable: bool = False) -> list[Upload]:
+    """One PDF for every required material of ``version`` (and every 容缺后补 one with ``deferrable``)."""
+    wanted = ("required", "deferrable") if deferrable else ("required",)
     return [
         Upload(i, f"{m.name}.pdf", PDF)
         for i, m in enumerate(version.data.materials)
-        if m.necessity == "required" and m.format != "paper"
+        if m.necessity in wanted and m.format != "paper"
     ]
 
 
-def submitted(w, **kw):
+def submitted(w, *, gap: bool = False, **kw):
+    """An online application; ``gap``: the 容缺后补 material (index 3) is left out (容缺受理 tests)."""
     case, _ = services.case_apply(
         actor=w.applicant,
         item_code=w.item.code,
         form_data=dict(FORM),
-        files=files_for_required(w.item.current_version),
+        files=files_for_required(w.item.current_version, deferrable=not gap),
         **kw,
     )
     return case
 
 
-def received(w):
-    case = submitted(w)
+def received(w, *, gap: bool = False):
+    case = submitted(w, gap=gap)
     return services.case_pretrial(actor=w.clerk, case_id=case.pk, outcome="pass")
 
 

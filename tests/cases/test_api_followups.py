@@ -35,7 +35,7 @@ def w(db):
 
 def post_bundle(client, nb, *, key=None, answers=None, drop_first=False):
     plan = client.post("/bundle-cases/plan", {"bundle_code": "newborn", "answers": answers or {"insure": "是"}}).json()
-    wanted = [m for m in plan["materials"] if m["required"]][1 if drop_first else 0 :]
+    wanted = [m for m in plan["materials"] if m["required"] or m["deferrable"]][1 if drop_first else 0 :]
     headers = {"HTTP_AUTHORIZATION": f"Bearer {client.token}"}
     if key:
         headers["HTTP_IDEMPOTENCY_KEY"] = key
@@ -108,7 +108,7 @@ def test_bundle_completes_through_the_api(nb, api_as):
 
 
 def test_gaps_and_pledges_through_the_api(w, api_as):
-    case = f.received(w)
+    case = f.received(w, gap=True)
     clerk = api_as(w.clerk)
     r = clerk.post(f"/cases/{case.pk}/accept-with-gaps", {"signer_name": "张三", "consequence": "revoke"})
     assert r.status_code == 200, r.json()
@@ -127,6 +127,30 @@ def test_gaps_and_pledges_through_the_api(w, api_as):
     assert api_as(w.applicant).get(f"/cases/{case.pk}/followups").json()["verifications"] == []
 
 
+def test_plain_accept_needs_the_gap_commitment_through_the_api(w, api_as):
+    case = f.received(w, gap=True)
+    clerk = api_as(w.clerk)
+    r = clerk.post(f"/cases/{case.pk}/accept", {})
+    assert r.status_code == 422 and r.json()["code"] == "gap_commitment_required"
+    assert r.json()["details"] == [{"material_index": 3, "name": "食品安全管理制度"}]
+    assert api_as(w.applicant).post(f"/cases/{case.pk}/gap-pledge", {"signer_name": "张三"}).status_code == 201
+    r = clerk.post(f"/cases/{case.pk}/accept", {})
+    assert r.status_code == 200 and r.json()["state"] == "in_process"
+    gap = api_as(w.applicant).get(f"/cases/{case.pk}/followups").json()["commitments"][0]
+    assert gap["kind"] == "gap" and gap["due_date"] and gap["document_number"] and gap["status"] == "pending"
+
+
+def test_plain_accept_refuses_missing_required_materials_through_the_api(w, api_as):
+    case = services.case_create_draft(
+        actor=w.clerk, item_code=w.item.code, applicant_id=w.applicant.pk, form_data=f.FORM
+    )
+    services.case_window_receive(actor=w.clerk, case_id=case.pk, paper_indexes=[0, 1, 3])
+    r = api_as(w.clerk).post(f"/cases/{case.pk}/accept", {})
+    assert r.status_code == 422 and r.json()["code"] == "materials_missing"
+    assert [d["material_index"] for d in r.json()["details"]] == [2]
+    assert Case.objects.get(pk=case.pk).state == "received"
+
+
 def test_pledge_verification_and_credit_records(db, api_as):
     from tests.catalog.factories import COMPLETE
 
@@ -142,7 +166,7 @@ def test_pledge_verification_and_credit_records(db, api_as):
         .status_code
         == 422
     )
-    for i in (0, 2):
+    for i in (0, 2, 3):
         services.case_attach_file(actor=w.applicant, case_id=case.pk, material_index=i, name="a.pdf", content=f.PDF)
     services.case_submit(actor=w.applicant, case_id=case.pk)
     services.case_pretrial(actor=w.clerk, case_id=case.pk, outcome="pass")

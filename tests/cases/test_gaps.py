@@ -35,7 +35,7 @@ def w():
 
 
 def received(w):
-    return f.received(w)
+    return f.received(w, gap=True)
 
 
 def gap_accepted(w, **kw):
@@ -82,11 +82,59 @@ def test_nothing_to_defer_and_signature_required(w):
         gaps.case_accept_with_gaps(actor=w.clerk, case_id=case.pk)
     assert info.value.code == "signature_required"
     services.case_request_supplement(actor=w.clerk, case_id=case.pk, items=[f.deficiency(GAP, "请提供")])
-    case2 = f.received(w)
+    case2 = f.received(w, gap=True)
     CaseMaterial.objects.filter(case=case2, index=GAP).update(status=CaseMaterial.Status.PROVIDED)
     with pytest.raises(ValidationFailed) as info:
         gaps.case_accept_with_gaps(actor=w.clerk, case_id=case2.pk, signer_name="张三")
     assert info.value.code == "no_gap_materials"
+
+
+def test_plain_accept_refuses_missing_gap_materials_without_a_signed_commitment(w):
+    case = received(w)
+    with pytest.raises(ValidationFailed) as info:
+        services.case_accept(actor=w.clerk, case_id=case.pk)
+    assert info.value.code == "gap_commitment_required"
+    assert info.value.details == [{"material_index": GAP, "name": "食品安全管理制度"}]
+    case.refresh_from_db()
+    assert case.state == State.RECEIVED and case.accepted_at is None
+    assert not Commitment.objects.exists() and not case.documents.filter(kind=CaseDocument.Kind.ACCEPT).exists()
+    assert case.materials.get(index=GAP).status == CaseMaterial.Status.MISSING
+
+
+def test_plain_accept_signed_at_the_window_creates_the_commitment_in_the_same_action(w):
+    case = received(w)
+    due = clock.today() + dt.timedelta(days=20)
+    case = services.case_accept(
+        actor=w.clerk, case_id=case.pk, gap_signer_name="张三", gap_due_date=due, gap_consequence="revoke"
+    )
+    assert case.state == State.IN_PROCESS
+    commitment = Commitment.objects.get(case=case)
+    assert commitment.kind == Commitment.Kind.GAP and commitment.status == Commitment.Status.PENDING
+    assert (commitment.due_date, commitment.consequence, commitment.signed_via) == (due, "revoke", "window")
+    assert commitment.document.kind == CaseDocument.Kind.GAP_PLEDGE and commitment.signer_name == "张三"
+    assert case.materials.get(index=GAP).status == CaseMaterial.Status.DEFERRED
+    assert [e.action for e in case.events.order_by("id")][-2:] == ["accept", "gap_accept"]
+
+
+def test_plain_accept_completes_a_commitment_signed_online(w):
+    case = received(w)
+    signed = gaps.gap_pledge_sign(actor=w.applicant, case_id=case.pk, signer_name="张三")
+    services.case_accept(actor=w.clerk, case_id=case.pk)
+    signed.refresh_from_db()
+    assert signed.due_date > clock.today() and signed.consequence == gaps.gap_default_consequence()
+    assert signed.document is not None and signed.status == Commitment.Status.PENDING
+    assert Case.objects.get(pk=case.pk).state == State.IN_PROCESS
+
+
+def test_plain_accept_refuses_missing_required_materials_even_with_a_signature(w):
+    case = services.case_create_draft(
+        actor=w.clerk, item_code=w.item.code, applicant_id=w.applicant.pk, form_data=f.FORM
+    )
+    services.case_window_receive(actor=w.clerk, case_id=case.pk, paper_indexes=[0, 1])
+    with pytest.raises(ValidationFailed) as info:
+        services.case_accept(actor=w.clerk, case_id=case.pk, gap_signer_name="张三")
+    assert info.value.code == "materials_missing" and [d["material_index"] for d in info.value.details] == [2]
+    assert not Commitment.objects.exists() and Case.objects.get(pk=case.pk).state == State.RECEIVED
 
 
 def test_signed_online_then_accepted(w):
@@ -209,7 +257,7 @@ def wp():
 def pledged_and_accepted(w):
     case = services.case_create_draft(actor=w.applicant, item_code=w.item.code, form_data=f.FORM)
     commitment = gaps.case_pledge(actor=w.applicant, case_id=case.pk, material_indexes=[1], signer_name="张三")
-    for i in (0, 2):
+    for i in (0, 2, 3):
         services.case_attach_file(actor=w.applicant, case_id=case.pk, material_index=i, name="a.pdf", content=f.PDF)
     services.case_submit(actor=w.applicant, case_id=case.pk)  # 营业执照 not uploaded: the commitment replaces it
     services.case_pretrial(actor=w.clerk, case_id=case.pk, outcome="pass")

@@ -247,7 +247,7 @@ def test_pass_issues_a_receipt_and_sets_the_deemed_acceptance_day(w):
 
 
 def test_one_time_supplement_notice_then_resubmit_then_accept(w):
-    case = f.received(w)
+    case = f.received(w, gap=True)
     items = [
         Deficiency(reason="未签名", material_index=0),
         Deficiency(reason="复印件不清晰", material_index=2),
@@ -269,7 +269,7 @@ def test_one_time_supplement_notice_then_resubmit_then_accept(w):
         )
     case = services.case_resubmit(actor=w.applicant, case_id=case.pk)
     assert case.state == "received"
-    case = services.case_accept(actor=w.clerk, case_id=case.pk)
+    case = services.case_accept(actor=w.clerk, case_id=case.pk, gap_signer_name="张三")  # 容缺受理, signed now
     assert case.state == "in_process"
     assert CaseMaterial.objects.get(case=case, index=3).status == "deferred"  # 容缺后补
 
@@ -330,7 +330,7 @@ def test_window_intake_one_entry_to_the_back_office(w):
         actor=w.clerk, item_code=w.item.code, applicant_id=w.applicant.pk, form_data=f.FORM
     )
     services.case_attach_file(actor=w.clerk, case_id=case.pk, material_index=2, name="身份证扫描.png", content=f.PNG)
-    case = services.case_window_receive(actor=w.clerk, case_id=case.pk, window_id=w.window.pk, paper_indexes=[0, 1])
+    case = services.case_window_receive(actor=w.clerk, case_id=case.pk, window_id=w.window.pk, paper_indexes=[0, 1, 3])
     case = services.case_accept(actor=w.clerk, case_id=case.pk)
     assert case in selectors.queue(user=w.reviewer, key="in_process")
     assert case.form_data == {**f.FORM}  # the back office sees what the clerk typed once

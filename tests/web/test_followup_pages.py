@@ -96,7 +96,7 @@ def test_window_bundle_with_paper(nb):
 
 
 def test_gap_acceptance_and_supply_through_the_case_pages(w):
-    case = f.received(w)
+    case = f.received(w, gap=True)
     clerk = client_for(w.clerk)
     page = clerk.get(f"/workbench/cases/{case.pk}/").content.decode()
     assert 'data-testid="gap-accept"' in page

@@ -48,6 +48,7 @@ class MergedMaterialOut(Schema):
     produced_by: str = Field(description="由前序事项办理结果提供（无需提交）")
     required: bool
     commitment: bool = Field(description="可告知承诺替代")
+    deferrable: bool = Field(False, description="容缺后补（签署容缺受理信用承诺书后可暂缺）")
 
 
 class PlanMemberOut(Schema):
@@ -110,7 +111,14 @@ def _plan_out(plan: bundles.BundlePlan) -> dict[str, Any]:
             }
             for f in plan.form.fields
         ],
-        "materials": [{**m.as_json(), "required": m.required} for m in plan.materials],
+        "materials": [
+            {
+                **m.as_json(),
+                "required": m.required,
+                "commitment": not m.produced_by and bundles.may_pledge(plan, m),
+            }
+            for m in plan.materials
+        ],
         "savings": plan.savings,
     }
 
@@ -251,7 +259,10 @@ class BundleApplyForm(Schema):
     materials: str = Field("[]", max_length=4000, description="每个文件对应的合并材料序号（JSON 数组）")
     paper: str = Field("[]", max_length=2000, description="窗口：已收纸质材料的合并序号（JSON 数组）")
     pledges: str = Field("[]", max_length=2000, description="以告知承诺替代的合并材料序号（JSON 数组）")
-    signer_name: str = Field("", max_length=100, description="告知承诺书签名")
+    gaps: str = Field(
+        "[]", max_length=2000, description="容缺后补（签署容缺受理信用承诺书）的合并材料序号（JSON 数组）"
+    )
+    signer_name: str = Field("", max_length=100, description="告知承诺书 / 容缺受理信用承诺书签名")
     applicant_id: int | None = Field(None, ge=1, le=MAX_ID, description="代办/窗口：申请人用户ID")
     window_id: int | None = Field(None, ge=1, le=MAX_ID)
     contact_phone: str = Field("", max_length=20)
@@ -283,6 +294,7 @@ def _indexes(text: str, field: str) -> list[int]:
     description=(
         "multipart/form-data：`bundle_code`、`answers`（情形）、`form`（合并申请表）、`files` 与 `materials`（依次给出"
         "每个文件所属的合并材料序号，见 /bundle-cases/plan）。窗口人员可给出 `applicant_id`、`window_id` 与 `paper`。"
+        "`pledges`（告知承诺替代）与 `gaps`（容缺后补）须同时给出 `signer_name`（承诺人签名）。"
         "带 `Idempotency-Key` 时重试不会产生第二件（返回 200 与首次创建的一件事办件）。"
     ),
 )
@@ -308,6 +320,7 @@ def bundle_case_apply(
         files=[services.Upload(i, f.name or "upload", f) for i, f in zip(indexes, files, strict=True)],
         paper_indexes=_indexes(payload.paper, "paper"),
         pledge_indexes=_indexes(payload.pledges, "pledges"),
+        gap_indexes=_indexes(payload.gaps, "gaps"),
         signer_name=payload.signer_name,
         applicant_id=payload.applicant_id,
         window_id=payload.window_id,

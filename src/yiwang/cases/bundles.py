@@ -88,7 +88,13 @@ class MergedMaterial:
             "item_codes": self.item_codes,
             "produced_by": self.produced_by,
             "commitment": bool(self.material.commitment),
+            "deferrable": self.deferrable,
         }
+
+    @property
+    def deferrable(self) -> bool:
+        """容缺后补 in every member that asks for it: may be missing on a signed 信用承诺书."""
+        return self.material.necessity == Necessity.DEFERRABLE and not self.produced_by
 
 
 @dataclass
@@ -245,7 +251,13 @@ def _clean_form(plan: BundlePlan, form_data: Any) -> dict[str, Any]:
 
 
 def _check_materials(
-    plan: BundlePlan, files: Sequence[Any], paper: set[int], *, online: bool, pledged: set[int]
+    plan: BundlePlan,
+    files: Sequence[Any],
+    paper: set[int],
+    *,
+    online: bool,
+    pledged: set[int],
+    deferred: set[int] | frozenset[int] = frozenset(),
 ) -> None:
     by_index = {m.index: m for m in plan.materials}
     for f in files:
@@ -254,15 +266,25 @@ def _check_materials(
             raise ValidationFailed(
                 "材料序号不存在。", code="material_not_found", details={"material_index": f.material_index}
             )
-    for i in paper | pledged:
+    for i in paper | pledged | deferred:
         if i not in by_index or by_index[i].produced_by:
             raise ValidationFailed("材料序号不存在。", code="material_not_found", details={"material_index": i})
     for i in pledged:
-        if not _may_pledge(plan, by_index[i]):
+        if not may_pledge(plan, by_index[i]):
             raise ValidationFailed(
                 "该材料不能以告知承诺替代。", code="pledge_not_allowed", details={"material_index": i}
             )
-    provided = {f.material_index for f in files} | paper | pledged
+    uploaded = {f.material_index for f in files} | paper | pledged
+    for i in deferred:
+        if not by_index[i].deferrable:
+            raise ValidationFailed(
+                "只有“容缺后补”材料可以容缺。", code="gap_not_allowed", details={"material_index": i}
+            )
+        if i in uploaded:
+            raise ValidationFailed(
+                "该材料已提交，无需容缺后补。", code="gap_not_needed", details={"material_index": i}
+            )
+    provided = uploaded
     missing = [
         m
         for m in plan.materials
@@ -276,7 +298,7 @@ def _check_materials(
         )
 
 
-def _may_pledge(plan: BundlePlan, merged: MergedMaterial) -> bool:
+def may_pledge(plan: BundlePlan, merged: MergedMaterial) -> bool:
     """A merged material may be replaced by a commitment when every member needing it allows that."""
     by_code = {m.item.code: m.item.current_version for m in plan.members}
     for code in merged.item_codes:
@@ -287,7 +309,7 @@ def _may_pledge(plan: BundlePlan, merged: MergedMaterial) -> bool:
     return True
 
 
-def _fingerprint(bundle_code, answers, form_data, files, paper, pledged, applicant_id) -> dict[str, Any]:
+def _fingerprint(bundle_code, answers, form_data, files, paper, pledged, applicant_id, deferred) -> dict[str, Any]:
     from .services import _digest
 
     return {
@@ -297,6 +319,7 @@ def _fingerprint(bundle_code, answers, form_data, files, paper, pledged, applica
         "applicant": applicant_id,
         "paper": sorted(paper),
         "pledged": sorted(pledged),
+        "gaps": sorted(deferred),
         "files": [[f.material_index, f.name, _digest(f.content)] for f in files],
     }
 
@@ -311,6 +334,7 @@ def bundle_apply(
     files: Sequence[Any] = (),
     paper_indexes: Iterable[int] = (),
     pledge_indexes: Iterable[int] = (),
+    gap_indexes: Iterable[int] = (),
     signer_name: str = "",
     applicant_id: int | None = None,
     window_id: int | None = None,
@@ -321,13 +345,15 @@ def bundle_apply(
 
     ``files`` are :class:`~yiwang.cases.services.Upload` rows whose ``material_index`` is the index in the
     merged material list; ``paper_indexes`` (window only) the paper documents checked at the counter;
-    ``pledge_indexes`` materials replaced by a signed 告知承诺 (``signer_name``). With an
+    ``pledge_indexes`` materials replaced by a signed 告知承诺 (``signer_name``); ``gap_indexes`` 容缺后补
+    materials left out on a signed 容缺受理信用承诺书 (``signer_name``; each child case whose item marks
+    them 容缺后补 gets the signed commitment, its due date set when the department accepts). With an
     ``Idempotency-Key`` a retried request returns the first one's parent and writes nothing.
     """
-    paper, pledged = set(paper_indexes), set(pledge_indexes)
+    paper, pledged, deferred = set(paper_indexes), set(pledge_indexes), set(gap_indexes)
     claimed = None
     if idempotency_key:
-        payload = _fingerprint(bundle_code, answers, form_data, files, paper, pledged, applicant_id)
+        payload = _fingerprint(bundle_code, answers, form_data, files, paper, pledged, applicant_id, deferred)
         claimed = idempotency.claim(user=actor, key=idempotency_key, scope="bundle.apply", payload=payload)
         if isinstance(claimed, idempotency.Replay):
             parent = BundleCase.objects.filter(pk=int(claimed.result_id)).first()
@@ -360,8 +386,8 @@ def bundle_apply(
     cleaned = _clean_form(plan, form_data)
     if len(files) > MAX_BUNDLE_FILES:
         raise ValidationFailed("附件数量过多。", code="too_many_files")
-    _check_materials(plan, files, paper, online=not clerk, pledged=pledged)
-    if pledged:
+    _check_materials(plan, files, paper, online=not clerk, pledged=pledged, deferred=deferred)
+    if pledged or deferred:
         from . import gaps
 
         signer_name = gaps.require_signer(signer_name)
@@ -392,8 +418,8 @@ def bundle_apply(
         answers=plan.answers,
         form_data=cleaned,
         materials=[
-            {**m.as_json(), "paper": m.index in paper, "pledged": m.index in pledged}
-            | ({"signer": signer_name} if m.index in pledged else {})
+            {**m.as_json(), "paper": m.index in paper, "pledged": m.index in pledged, "gap": m.index in deferred}
+            | ({"signer": signer_name} if m.index in pledged or m.index in deferred else {})
             for m in plan.materials
         ],
         savings=plan.savings,
@@ -508,7 +534,7 @@ def _start_child(parent: BundleCase, child: BundleChild, actor: Any) -> Case:
     for bf in parent.files.select_related("file"):
         files.setdefault(bf.material_key, []).append(bf.file)
     producers: dict[str, str] | None = None
-    paper, pledged, signer = [], [], ""
+    paper, pledged, signer, gap_signer = [], [], "", ""
     owner = parent.filed_by
     clones, links, provided = [], [], set()
     for cm, spec in zip(case.materials.order_by("index"), version.data.materials, strict=True):
@@ -537,9 +563,16 @@ def _start_child(parent: BundleCase, child: BundleChild, actor: Any) -> Case:
         if m.get("pledged"):
             pledged.append(cm.index)
             signer = m.get("signer", "")
+        if m.get("gap") and cm.necessity == Necessity.DEFERRABLE:
+            gap_signer = m.get("signer", "")
     StoredFile.objects.bulk_create(clones)
     CaseFile.objects.bulk_create(links)
     CaseMaterial.objects.filter(pk__in=provided).update(status=CaseMaterial.Status.PROVIDED)
+    via = "window" if parent.channel == BundleCase.Channel.WINDOW else "online"
+    if gap_signer:
+        from . import gaps
+
+        gaps.gap_sign(case=case, signer_name=gap_signer, signed_by=parent.filed_by, via=via, actor=actor)
     if pledged:
         from . import gaps
 
@@ -548,7 +581,7 @@ def _start_child(parent: BundleCase, child: BundleChild, actor: Any) -> Case:
             indexes=pledged,
             signer_name=signer or parent.applicant_name,
             signed_by=parent.filed_by,
-            via="window" if parent.channel == BundleCase.Channel.WINDOW else "online",
+            via=via,
             actor=actor,
         )
     if parent.channel == BundleCase.Channel.WINDOW:

@@ -167,19 +167,9 @@ def _open_gap(case: Case) -> Commitment | None:
     )
 
 
-@action
-def gap_pledge_sign(*, actor: Any, case_id: int, signer_name: str) -> Commitment:
-    """在线签署容缺受理信用承诺书 — the applicant asks to be accepted without the 容缺后补 materials missing now.
-
-    The due date and consequence are set (and the 承诺书 issued) when the clerk accepts.
-    """
-    case = _locked(actor, case_id)
-    if Party.APPLICANT not in _parties(actor, case):
-        raise PermissionDenied("只有申请人或其授权经办人可以签署承诺书。", code="permission_denied")
-    if agents.acts_as_agent(actor, case):
-        agents.require_scope(actor, principal_id=case.applicant_id, item_code=case.item.code, what="pledge")
-    if case.state not in (State.DRAFT, State.SUBMITTED, State.RECEIVED, State.SUPPLEMENT):
-        raise InvalidTransition("办件已受理，不能再申请容缺受理。", code="case_not_in_state")
+def gap_sign(*, case: Case, signer_name: str, signed_by: Any, via: str, actor: Any) -> Commitment:
+    """Record the applicant's 容缺受理信用承诺书 signature for the 容缺后补 materials missing now (inside the
+    caller's action; no permission check). The due date, consequence and document follow at 受理."""
     signer = require_signer(signer_name)
     require_good_credit(case.applicant)
     gaps = _gap_materials(case)
@@ -197,12 +187,110 @@ def gap_pledge_sign(*, actor: Any, case_id: int, signer_name: str) -> Commitment
             consequence="依承诺处理",
         ),
         signer_name=signer,
-        signed_by=actor,
-        signed_via="online",
+        signed_by=signed_by if getattr(signed_by, "pk", None) else None,
+        signed_via=via,
         consequence="",
     )
     _record(case, "gap_pledge", actor, f"容缺后补：{'、'.join(m.name for m in gaps)}（签名：{signer}）")
     return commitment
+
+
+@action
+def gap_pledge_sign(*, actor: Any, case_id: int, signer_name: str) -> Commitment:
+    """在线签署容缺受理信用承诺书 — the applicant asks to be accepted without the 容缺后补 materials missing now.
+
+    The due date and consequence are set (and the 承诺书 issued) when the clerk accepts.
+    """
+    case = _locked(actor, case_id)
+    if Party.APPLICANT not in _parties(actor, case):
+        raise PermissionDenied("只有申请人或其授权经办人可以签署承诺书。", code="permission_denied")
+    if agents.acts_as_agent(actor, case):
+        agents.require_scope(actor, principal_id=case.applicant_id, item_code=case.item.code, what="pledge")
+    if case.state not in (State.DRAFT, State.SUBMITTED, State.RECEIVED, State.SUPPLEMENT):
+        raise InvalidTransition("办件已受理，不能再申请容缺受理。", code="case_not_in_state")
+    return gap_sign(case=case, signer_name=signer_name, signed_by=actor, via="online", actor=actor)
+
+
+def gap_commitment_for_accept(
+    *,
+    case: Case,
+    signer_name: str = "",
+    due_date: dt.date | None = None,
+    consequence: str | None = None,
+) -> Commitment | None:
+    """The 容缺受理信用承诺书 a 受理 of ``case`` needs — ``None`` when no 容缺后补 material is missing.
+
+    Called by :func:`~yiwang.cases.services.case_accept` inside its action, before anything is written:
+    every missing 容缺后补 material must be covered by the applicant's signature — given now at the window
+    (``signer_name``) or beforehand online (:func:`gap_pledge_sign`) — and the commitment gets its due date
+    and consequence here. Without a signature the 受理 is refused (``gap_commitment_required``).
+    """
+    gaps = _gap_materials(case)
+    if not gaps:
+        return None
+    names = "、".join(m.name for m in gaps)
+    signed = Commitment.objects.filter(case=case, kind=Commitment.Kind.GAP, due_date__isnull=True).first()
+    if not signer_name and signed is None:
+        raise ValidationFailed(
+            f"以下“容缺后补”材料尚未提交：{names}。请申请人签署容缺受理信用承诺书（容缺受理），或先补齐材料。",
+            code="gap_commitment_required",
+            details=[{"material_index": m.index, "name": m.name} for m in gaps],
+        )
+    require_good_credit(case.applicant)
+    today = clock.today()
+    calendar = get_calendar(case.region_code)
+    due = due_date or calendar.add(today, gap_due_workdays(), Unit.WORKING).date
+    if not (today < due <= today + dt.timedelta(days=90)):
+        raise ValidationFailed("补齐期限应在今天之后、90日以内。", code="gap_due_invalid")
+    consequence = consequence or gap_default_consequence()
+    if consequence not in Commitment.Consequence.values:
+        raise ValidationFailed("逾期后果应为 suspend 或 revoke。", code="gap_consequence_invalid")
+    if signer_name:
+        if signed is not None:
+            signed.delete()
+        signed = Commitment(
+            case=case, kind=Commitment.Kind.GAP, signer_name=require_signer(signer_name), signed_via="window"
+        )
+    signed.items = [{"index": m.index, "name": m.name, "state": "deferred"} for m in gaps]
+    signed.due_date, signed.consequence = due, consequence
+    signed.text = GAP_TEXT.format(
+        item=case.item_name, materials=names, due=_date_text(due), consequence=CONSEQUENCE_TEXT[consequence]
+    )
+    signed.status = Commitment.Status.PENDING
+    signed.save()
+    return signed
+
+
+def gap_accepted(*, case: Case, commitment: Commitment, actor: Any) -> None:
+    """After the 受理 was written: issue the 信用承诺书, record it on the timeline, tell the applicant."""
+    due, consequence = commitment.due_date, commitment.consequence
+    names = [i["name"] for i in commitment.items]
+    commitment.document = documents.issue(
+        case,
+        CaseDocument.Kind.GAP_PLEDGE,
+        paragraphs=[commitment.text],
+        fields=[
+            ("补齐期限", _date_text(due)),
+            ("逾期后果", CONSEQUENCE_TEXT[consequence]),
+            ("承诺人（签名）", commitment.signer_name),
+            ("签署方式", "窗口现场签署" if commitment.signed_via == "window" else "网上签署"),
+        ],
+        table_header=["序号", "容缺材料"],
+        table_rows=[[str(n), name] for n, name in enumerate(names, 1)],
+    )
+    commitment.save(update_fields=["document"])
+    _record(
+        case,
+        "gap_accept",
+        actor,
+        f"容缺受理：{'、'.join(names)}，须于{due:%Y-%m-%d}前补齐",
+        data={"commitment_id": commitment.pk, "due_date": due, "consequence": consequence},
+    )
+    notify.to_applicant(
+        case,
+        title="容缺受理",
+        body=f"请于{due:%Y-%m-%d}前补齐：{'、'.join(names)}；逾期将{CONSEQUENCE_TEXT[consequence]}。",
+    )
 
 
 @action
@@ -219,7 +307,8 @@ def case_accept_with_gaps(
 
     ``signer_name``: the applicant signs at the window now; without it the applicant must have signed
     online (:func:`gap_pledge_sign`). ``due_date`` defaults to ``CASE_GAP_DUE_WORKDAYS`` working days;
-    ``consequence`` (``suspend`` | ``revoke``) to ``CASE_GAP_CONSEQUENCE``.
+    ``consequence`` (``suspend`` | ``revoke``) to ``CASE_GAP_CONSEQUENCE``. The 受理 itself, the commitment
+    and its document are one action (:func:`~yiwang.cases.services.case_accept`).
     """
     services = _services()
     case = _locked(actor, case_id)
@@ -232,65 +321,26 @@ def case_accept_with_gaps(
             code="materials_missing",
             details=[{"material_index": m.index, "name": m.name} for m in required],
         )
-    gaps = _gap_materials(case)
-    if not gaps:
+    if not _gap_materials(case):
         raise ValidationFailed("材料齐全，无需容缺受理，请直接受理。", code="no_gap_materials")
-    today = clock.today()
-    calendar = get_calendar(case.region_code)
-    due = due_date or calendar.add(today, gap_due_workdays(), Unit.WORKING).date
-    if not (today < due <= today + dt.timedelta(days=90)):
-        raise ValidationFailed("补齐期限应在今天之后、90日以内。", code="gap_due_invalid")
-    consequence = consequence or gap_default_consequence()
-    if consequence not in Commitment.Consequence.values:
-        raise ValidationFailed("逾期后果应为 suspend 或 revoke。", code="gap_consequence_invalid")
-    signed = Commitment.objects.filter(case=case, kind=Commitment.Kind.GAP, due_date__isnull=True).first()
-    if signer_name:
-        if signed is not None:
-            signed.delete()
-        signed = Commitment(
-            case=case, kind=Commitment.Kind.GAP, signer_name=require_signer(signer_name), signed_via="window"
-        )
-    elif signed is None:
+    if not signer_name and not Commitment.objects.filter(
+        case=case, kind=Commitment.Kind.GAP, due_date__isnull=True
+    ).exists():
         raise ValidationFailed("请申请人签署容缺受理信用承诺书。", code="signature_required")
-    signed.items = [{"index": m.index, "name": m.name, "state": "deferred"} for m in gaps]
-    signed.due_date, signed.consequence = due, consequence
-    signed.text = GAP_TEXT.format(
-        item=case.item_name,
-        materials="、".join(m.name for m in gaps),
-        due=_date_text(due),
-        consequence=CONSEQUENCE_TEXT[consequence],
+    services.case_accept(
+        actor=actor,
+        case_id=case.pk,
+        note=note or "容缺受理",
+        gap_signer_name=signer_name,
+        gap_due_date=due_date,
+        gap_consequence=consequence,
     )
-    signed.status = Commitment.Status.PENDING
-    signed.save()
-    services.case_accept(actor=actor, case_id=case.pk, note=note or "容缺受理")
-    case.refresh_from_db()
-    signed.document = documents.issue(
-        case,
-        CaseDocument.Kind.GAP_PLEDGE,
-        paragraphs=[signed.text],
-        fields=[
-            ("补齐期限", _date_text(due)),
-            ("逾期后果", CONSEQUENCE_TEXT[consequence]),
-            ("承诺人（签名）", signed.signer_name),
-            ("签署方式", "窗口现场签署" if signed.signed_via == "window" else "网上签署"),
-        ],
-        table_header=["序号", "容缺材料"],
-        table_rows=[[str(n), m.name] for n, m in enumerate(gaps, 1)],
+    return (
+        Commitment.objects.filter(case=case, kind=Commitment.Kind.GAP, status=Commitment.Status.PENDING)
+        .exclude(due_date__isnull=True)
+        .order_by("-pk")
+        .first()
     )
-    signed.save(update_fields=["document"])
-    _record(
-        case,
-        "gap_accept",
-        actor,
-        f"容缺受理：{'、'.join(m.name for m in gaps)}，须于{due:%Y-%m-%d}前补齐",
-        data={"commitment_id": signed.pk, "due_date": due, "consequence": consequence},
-    )
-    notify.to_applicant(
-        case,
-        title="容缺受理",
-        body=f"请于{due:%Y-%m-%d}前补齐：{'、'.join(m.name for m in gaps)}；逾期将{CONSEQUENCE_TEXT[consequence]}。",
-    )
-    return signed
 
 
 _SUPPLY_STATES = (State.IN_PROCESS, State.SPECIAL, State.REVIEW_SUPPLEMENT, State.RECEIVED)

@@ -912,8 +912,24 @@ def _start_steps(case: Case, actor: Any, now: dt.datetime, note: str) -> None:
 
 
 @action
-def case_accept(*, actor: Any, case_id: int, note: str = "") -> Case:
-    """受理 — materials complete and conforming: issue the 受理通知书; the decision clock starts."""
+def case_accept(
+    *,
+    actor: Any,
+    case_id: int,
+    note: str = "",
+    gap_signer_name: str = "",
+    gap_due_date: dt.date | None = None,
+    gap_consequence: str | None = None,
+) -> Case:
+    """受理 — materials complete and conforming: issue the 受理通知书; the decision clock starts.
+
+    Only materials marked 容缺后补 may be missing (``materials_missing`` otherwise), and only on the
+    applicant's 容缺受理信用承诺书: signed online beforehand, or now at the window (``gap_signer_name``);
+    the commitment gets its due date (``gap_due_date``, default ``CASE_GAP_DUE_WORKDAYS`` working days),
+    consequence and generated document in this same action (``gap_commitment_required`` without one).
+    """
+    from . import gaps
+
     case = _get_locked(actor, case_id)
     before = case.state
     new = _check(actor, case, A.ACCEPT)
@@ -924,6 +940,9 @@ def case_accept(*, actor: Any, case_id: int, note: str = "") -> Case:
             code="materials_missing",
             details=[{"material_index": m.index, "name": m.name} for m in missing],
         )
+    commitment = gaps.gap_commitment_for_accept(
+        case=case, signer_name=gap_signer_name, due_date=gap_due_date, consequence=gap_consequence
+    )
     CaseMaterial.objects.filter(case=case, necessity=Necessity.DEFERRABLE, status=CaseMaterial.Status.MISSING).update(
         status=CaseMaterial.Status.DEFERRED
     )
@@ -970,6 +989,8 @@ def case_accept(*, actor: Any, case_id: int, note: str = "") -> Case:
     )
     due = f"，承诺于{case.promised_due:%Y-%m-%d}前办结" if case.promised_due else ""
     notify.to_applicant(case, title="申请已受理", body=f"办件编号 {case.number}{due}。")
+    if commitment is not None:
+        gaps.gap_accepted(case=case, commitment=commitment, actor=actor)
     return case
 
 
