@@ -6,11 +6,21 @@ import pytest
 
 from yiwang.cases import bundle_flow as flow
 from yiwang.cases import bundles, events, services
-from yiwang.cases.models import BundleCase, BundleChild, Case, CaseMaterial, Message
+from yiwang.cases.models import (
+    BundleCase,
+    BundleChild,
+    Case,
+    CaseDocument,
+    CaseMaterial,
+    Commitment,
+    Message,
+    Verification,
+)
 from yiwang.cases.states import State
 from yiwang.core.errors import PermissionDenied, ValidationFailed
 
 from .bundle_factories import FORM, apply, finish, newborn_world, uploads_for
+from .factories import PDF
 
 pytestmark = pytest.mark.django_db
 
@@ -188,3 +198,72 @@ def test_an_agent_needs_authorisation_for_every_member(w):
     assert parent.applicant == w.applicant and parent.filed_by == w.stranger and parent.authorization
     a = children(parent)[0]
     assert a.case.filed_by == w.stranger and a.case.authorization_id == parent.authorization_id
+
+
+def _index(plan, name):
+    return next(m.index for m in plan.materials if m.material.name == name)
+
+
+def test_gap_and_pledge_signed_once_reach_the_children_that_need_them(w):
+    plan = bundles.bundle_plan(bundle=w.bundle, answers={"insure": "是"})
+    gap, hukou = _index(plan, "生育服务单"), _index(plan, "居民户口簿")
+    files = [u for u in uploads_for(plan) if u.material_index not in (gap, hukou)]
+    parent, _ = apply(w, files=files, gap_indexes=[gap], pledge_indexes=[hukou], signer_name="王大明")
+    merged = {m["index"]: m for m in parent.materials}
+    assert merged[gap]["gap"] and merged[hukou]["pledged"] and merged[gap]["signer"] == "王大明"
+    a, b, c = children(parent)
+    # 生育登记 (police) carries the 容缺 signature; its due date is set when the department accepts
+    signed = Commitment.objects.get(case=b.case, kind=Commitment.Kind.GAP)
+    assert signed.due_date is None and signed.signed_via == "online" and signed.signer_name == "王大明"
+    assert not Commitment.objects.filter(case=a.case).exists()
+    services.case_pretrial(actor=w.clerk, case_id=b.case.pk, outcome="pass")
+    services.case_accept(actor=w.clerk, case_id=b.case.pk)
+    signed.refresh_from_db()
+    assert signed.due_date and signed.document.kind == CaseDocument.Kind.GAP_PLEDGE
+    assert b.case.materials.get(name="生育服务单").status == CaseMaterial.Status.DEFERRED
+    # the 告知承诺 reaches the stage-2 child when it starts, and its 受理 creates the 核查 task
+    finish(w, a.case)
+    services.case_complete_step(actor=w.reviewers[w.police.pk], case_id=b.case.pk, opinion="符合")
+    gaps_supply_and_check(w, b.case)
+    services.case_decide(actor=w.reviewers[w.police.pk], case_id=b.case.pk, approve=True, opinion="同意")
+    from yiwang.cases import delivery
+
+    delivery.delivery_issue(actor=w.clerk, case_id=b.case.pk, method="online")
+    c.refresh_from_db()
+    assert c.status == "running"
+    pledge = Commitment.objects.get(case=c.case, kind=Commitment.Kind.PROOF)
+    assert pledge.material_names == ["居民户口簿"] and pledge.document is not None
+    assert c.case.materials.get(name="居民户口簿").status == CaseMaterial.Status.COMMITTED
+    finish(w, c.case)
+    task = Verification.objects.get(case=c.case)
+    assert task.department == w.insurance and task.status == Verification.Status.PENDING
+    parent.refresh_from_db()
+    assert parent.state == flow.ParentState.COMPLETED
+
+
+def gaps_supply_and_check(w, case):
+    from yiwang.cases import gaps
+
+    index = case.materials.get(name="生育服务单").index
+    gaps.gap_supply(actor=w.applicant, case_id=case.pk, material_index=index, name="生育服务单.pdf", content=PDF)
+    gaps.gap_check(actor=w.reviewers[w.police.pk], case_id=case.pk, material_index=index, accept=True)
+
+
+def test_gap_and_pledge_errors_write_nothing(w):
+    plan = bundles.bundle_plan(bundle=w.bundle, answers={"insure": "是"})
+    gap, hukou, ids = _index(plan, "生育服务单"), _index(plan, "居民户口簿"), _index(plan, "父母双方居民身份证")
+    without = [u for u in uploads_for(plan) if u.material_index not in (gap, hukou)]
+    but_gap = [u for u in uploads_for(plan) if u.material_index != gap]
+    cases = [
+        ({"gap_indexes": [ids], "signer_name": "王大明", "files": but_gap}, "gap_not_allowed"),  # not 容缺后补
+        ({"gap_indexes": [gap], "signer_name": "王大明", "files": uploads_for(plan)}, "gap_not_needed"),
+        ({"gap_indexes": [gap], "files": but_gap}, "signature_required"),
+        ({"pledge_indexes": [ids], "signer_name": "王大明"}, "pledge_not_allowed"),
+        ({"pledge_indexes": [hukou], "signer_name": " "}, "signature_required"),
+    ]
+    for kw, code in cases:
+        kw.setdefault("files", without)
+        with pytest.raises(ValidationFailed) as info:
+            apply(w, **kw)
+        assert info.value.code == code, kw
+    assert not BundleCase.objects.exists() and not Case.objects.exists() and not Commitment.objects.exists()

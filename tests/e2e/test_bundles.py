@@ -4,7 +4,8 @@ The citizen answers the 情形 question, sees ONE form and ONE material list (th
 asked once; the birth certificate an earlier member issues not asked at all) and submits once. That
 produces child cases in three departments: 出生医学证明签发 (卫生健康局) and 生育登记 (公安分局) in
 parallel, then 城乡居民医保参保登记 (医疗保障局) after them. The back offices handle them; the citizen's
-bundle page shows the stages move and the bundle complete.
+bundle page shows the stages move and the bundle complete, and the citizen gets ONE rating invitation for
+the whole bundle.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def test_bundle_filed_once_runs_in_three_departments_and_completes(page, nb):
     page.select_option("#f_delivery", "电子证照")
     plan = bundles.bundle_plan(bundle=nb.bundle, answers={"insure": "是"})
     for m in plan.asked_materials:
-        if m.required:
+        if m.required or m.deferrable:
             page.set_input_files(
                 f"#material_{m.index}", {"name": f"{m.material.name}.pdf", "mimeType": "application/pdf", "buffer": PDF}
             )
@@ -84,6 +85,13 @@ def test_bundle_filed_once_runs_in_three_departments_and_completes(page, nb):
     assert page.get_by_test_id("bundle-progress").get_attribute("value") == "100"
     assert "全部事项已办结" in page.get_by_test_id("bundle-outcome").inner_text()
 
+    # ONE evaluation invitation, for the whole bundle (the child cases are not rated one by one)
+    assert page.get_by_test_id("bundle-rate").is_visible()
+    page.goto(f"{page.base_url}/me/ratings/")
+    pending = page.get_by_test_id("pending-ratings").locator("li")
+    assert pending.count() == 1 and parent.number in pending.inner_text()
+
     # the citizen can open each child case from the bundle page
+    page.goto(f"{page.base_url}/me/bundles/{parent.pk}/")
     page.locator("[data-testid=child]").first.get_by_role("link").click()
     assert page.get_by_test_id("bundle-link").is_visible()

@@ -80,6 +80,64 @@ def test_wizard_shows_errors_and_keeps_nothing(nb):
     assert not BundleCase.objects.exists()
 
 
+def test_wizard_commitment_options_pledge_and_gap(nb):
+    """告知承诺 and 容缺后补 in the wizard: offered only where the items allow, signed once, kept on errors."""
+    plan = bundles.bundle_plan(bundle=nb.bundle, answers={"insure": "是"})
+    index = {m.material.name: m.index for m in plan.materials}
+    gap, hukou = index["生育服务单"], index["居民户口簿"]
+    c = client_for(nb.applicant)
+    step2 = c.get("/bundles/newborn/apply/?insure=是").content.decode()
+    assert f'data-testid="pledge-{hukou}"' in step2 and f'data-testid="gap-{gap}"' in step2
+    assert step2.count('name="pledge"') == 1 and step2.count('name="gap"') == 1  # only where allowed
+    assert 'data-testid="signer-name"' in step2
+    data = wizard_post(nb, plan)
+    del data[f"material_{hukou}"]
+    data |= {"pledge": [str(hukou)], "gap": [str(gap)]}
+    # without a signature: refused, nothing written, the choices kept
+    r = c.post("/bundles/newborn/apply/?insure=是", data)
+    page = r.content.decode()
+    assert r.status_code == 200 and "签名" in page and not BundleCase.objects.exists()
+    assert f'value="{hukou}" checked' in page and f'value="{gap}" checked' in page
+    data = wizard_post(nb, plan)
+    del data[f"material_{hukou}"]
+    data |= {"pledge": [str(hukou)], "gap": [str(gap)], "signer_name": "王大明"}
+    r = c.post("/bundles/newborn/apply/?insure=是", data)
+    parent = BundleCase.objects.get()
+    assert r.status_code == 302 and r.url == f"/me/bundles/{parent.pk}/"
+    merged = {m["index"]: m for m in parent.materials}
+    assert merged[gap]["gap"] and merged[hukou]["pledged"] and merged[hukou]["signer"] == "王大明"
+    police = parent.children.select_related("case").get(item=nb.registration).case
+    assert Commitment.objects.get(case=police).kind == "gap"
+    assert police.events.filter(action="gap_pledge").exists()
+    # the clerk's 受理 sets the due date and issues the 信用承诺书; the applicant sees it on the case page
+    services.case_pretrial(actor=nb.clerk, case_id=police.pk, outcome="pass")
+    services.case_accept(actor=nb.clerk, case_id=police.pk)
+    assert Commitment.objects.get(case=police).due_date is not None
+    assert 'data-testid="gap"' in c.get(f"/me/cases/{police.pk}/").content.decode()
+
+
+def test_window_wizard_gap_with_paper(nb):
+    plan = bundles.bundle_plan(bundle=nb.bundle, answers={"insure": "是"})
+    gap = next(m.index for m in plan.materials if m.material.name == "生育服务单")
+    paper = [m.index for m in plan.asked_materials if m.required]
+    c = client_for(nb.clerk)
+    url = f"/workbench/bundles/new/?bundle=newborn&applicant={nb.applicant.pk}&insure=是"
+    assert f'data-testid="gap-{gap}"' in c.get(url).content.decode()
+    fields = {
+        "paper": paper,
+        "gap": [gap],
+        "signer_name": "王大明",
+        "window": nb.window.pk,
+        "applicant": nb.applicant.pk,
+    }
+    r = c.post(url, wizard_post(nb, plan, staff_fields=fields))
+    parent = BundleCase.objects.get()
+    assert r.status_code == 302 and parent.channel == "window"
+    police = parent.children.select_related("case").get(item=nb.registration).case
+    commitment = Commitment.objects.get(case=police)
+    assert commitment.signed_via == "window" and police.state == "received"
+
+
 def test_window_bundle_with_paper(nb):
     c = client_for(nb.clerk)
     assert c.get("/workbench/bundles/").status_code == 200
@@ -158,3 +216,23 @@ def test_helper_desk(w):
     case = Case.objects.get()
     assert r.status_code == 302 and r.url == f"/me/cases/{case.pk}/edit/" and case.filed_by == helper
     assert c.get(r.url).status_code == 200
+
+
+def test_a_concluded_bundle_page_offers_one_rating(nb, django_capture_on_commit_callbacks):
+    from tests.cases.bundle_factories import apply, finish
+
+    with django_capture_on_commit_callbacks(execute=True):
+        parent, _ = apply(nb)
+        c = client_for(nb.applicant)
+        assert 'data-testid="bundle-rate"' not in c.get(f"/me/bundles/{parent.pk}/").content.decode()
+        for child in parent.children.filter(stage=1):
+            finish(nb, child.case)
+        finish(nb, parent.children.get(stage=2).case)
+    page = c.get(f"/me/bundles/{parent.pk}/").content.decode()
+    assert 'data-testid="bundle-rate"' in page and "/rate/" in page
+    mine = c.get("/me/ratings/").content.decode()
+    pending = mine.split('data-testid="pending-ratings"')[1].split("</ul>")[0]
+    assert pending.count("<li>") == 1 and parent.number in pending  # one invitation, for the whole bundle
+    assert (
+        'data-testid="bundle-rate"' not in client_for(nb.clerk).get(f"/workbench/bundles/{parent.pk}/").content.decode()
+    )

@@ -281,9 +281,7 @@ def _check_materials(
                 "只有“容缺后补”材料可以容缺。", code="gap_not_allowed", details={"material_index": i}
             )
         if i in uploaded:
-            raise ValidationFailed(
-                "该材料已提交，无需容缺后补。", code="gap_not_needed", details={"material_index": i}
-            )
+            raise ValidationFailed("该材料已提交，无需容缺后补。", code="gap_not_needed", details={"material_index": i})
     provided = uploaded
     missing = [
         m

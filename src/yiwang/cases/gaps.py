@@ -323,9 +323,10 @@ def case_accept_with_gaps(
         )
     if not _gap_materials(case):
         raise ValidationFailed("材料齐全，无需容缺受理，请直接受理。", code="no_gap_materials")
-    if not signer_name and not Commitment.objects.filter(
-        case=case, kind=Commitment.Kind.GAP, due_date__isnull=True
-    ).exists():
+    if (
+        not signer_name
+        and not Commitment.objects.filter(case=case, kind=Commitment.Kind.GAP, due_date__isnull=True).exists()
+    ):
         raise ValidationFailed("请申请人签署容缺受理信用承诺书。", code="signature_required")
     services.case_accept(
         actor=actor,

@@ -239,6 +239,21 @@ def invitations_for_person(user: Any, *, now: dt.datetime | None = None) -> list
     return [(inv, tokens.make(inv.pk, inv.nonce)) for inv in rows]
 
 
+def pending_invitation(user: Any, *, kind: str, target_id: str | int) -> tuple[RatingInvitation, str] | None:
+    """The person's open first-rating invitation for one target (e.g. a 一件事 on its page), with its token."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    inv = RatingInvitation.objects.filter(
+        target_kind=kind,
+        target_id=str(target_id),
+        purpose=scale.Kind.FIRST,
+        person_id=user.pk,
+        used_at__isnull=True,
+        expires_at__gte=timezone.now(),
+    ).first()
+    return (inv, tokens.make(inv.pk, inv.nonce)) if inv is not None else None
+
+
 def ratings_of_person(user: Any) -> QuerySet[Rating]:
     if user is None or not getattr(user, "is_authenticated", False):
         return Rating.objects.none()

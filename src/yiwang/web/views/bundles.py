@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
@@ -202,6 +204,16 @@ def apply(request, code: str):
     return _wizard(request, bundle, staff=False)
 
 
+def _rating_link(user: Any, parent: BundleCase) -> str:
+    """一件事一次评价: the applicant's link to rate the whole bundle once it concluded."""
+    if parent.is_open or user.pk != parent.applicant_id or not django_apps.is_installed("yiwang.ratings"):
+        return ""
+    from yiwang.ratings import selectors as ratings
+
+    found = ratings.pending_invitation(user, kind="bundle", target_id=parent.pk)
+    return reverse("ratings:rate", args=[found[1]]) + "?c=portal" if found else ""
+
+
 def detail_context(user: Any, parent: BundleCase) -> dict[str, Any]:
     children = list(parent.children.select_related("case", "department", "item").order_by("stage", "position"))
     stages: dict[int, list] = {}
@@ -216,6 +228,7 @@ def detail_context(user: Any, parent: BundleCase) -> dict[str, Any]:
         "savings": savings_rows(parent.savings),
         "events": parent.events.order_by("at", "id"),
         "materials": parent.materials,
+        "rating_url": _rating_link(user, parent),
         "can_withdraw": parent.is_open and policy.allows(user, "bundle_case.withdraw", parent),
         "can_resume": parent.is_open
         and policy.allows(user, "bundle_case.resume", parent)
