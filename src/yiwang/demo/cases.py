@@ -62,7 +62,7 @@ def _files(item: ServiceItem) -> list[Upload]:
     return [
         Upload(i, f"{m.name[:20]}.pdf", PDF)
         for i, m in enumerate(item.current_version.data.materials)
-        if m.necessity == "required" and m.format != "paper"
+        if m.necessity in ("required", "deferrable") and m.format != "paper"  # complete: no 容缺 needed
     ]
 
 

@@ -74,12 +74,16 @@ def _newborn(citizen: User, *, channel_clerk: User | None = None, window: Window
             bundle_code="newborn",
             answers=answers,
             form_data=form,
-            paper_indexes=[m.index for m in plan.asked_materials if m.required],
+            paper_indexes=[m.index for m in plan.asked_materials if m.required or m.deferrable],
             applicant_id=citizen.pk,
             window_id=window.pk if window else None,
         )
         return parent
-    files = [Upload(m.index, f"{m.material.name[:20]}.pdf", PDF) for m in plan.asked_materials if m.required]
+    files = [
+        Upload(m.index, f"{m.material.name[:20]}.pdf", PDF)
+        for m in plan.asked_materials
+        if m.required or m.deferrable
+    ]
     parent, _ = bundles.bundle_apply(
         actor=citizen, bundle_code="newborn", answers=answers, form_data=form, files=files, contact_phone="13800138000"
     )
@@ -121,12 +125,14 @@ def load() -> None:
 
     food = demo_catalog.load().get("food_business")
 
-    def received(*, on: dt.date | None = None, pledge: bool = False) -> Case:
+    def received(*, on: dt.date | None = None, pledge: bool = False, gap: bool = False) -> Case:
+        """A food-licence case at 待受理; ``gap``: the 容缺后补 material left out (容缺受理 examples)."""
+        wanted = ("required",) if gap else ("required", "deferrable")
         with clock.pinned(on or clock.today()):
             case = services.case_create_draft(actor=citizen, item_code=food.code, form_data=_form(food, None))
             data = food.current_version.data
             for i, m in enumerate(data.materials):
-                if m.necessity == "required" and m.format != "paper" and not (pledge and m.commitment):
+                if m.necessity in wanted and m.format != "paper" and not (pledge and m.commitment):
                     services.case_attach_file(
                         actor=citizen, case_id=case.pk, material_index=i, name=f"{m.name[:20]}.pdf", content=PDF
                     )
@@ -142,10 +148,10 @@ def load() -> None:
 
     if food is not None:
         # 容缺受理: one on time, one overdue (accepted 15 working days ago → suspended by the sweep)
-        on_time = received()
+        on_time = received(gap=True)
         gaps.case_accept_with_gaps(actor=clerk, case_id=on_time.pk, signer_name=foundation.CITIZEN["name"])
         past = _workdays_before(clock.today(), 15, food.region_id)
-        late = received(on=past)
+        late = received(on=past, gap=True)
         with clock.pinned(past):
             gaps.case_accept_with_gaps(actor=clerk, case_id=late.pk, signer_name=foundation.CITIZEN["name"])
         gaps.gaps_sweep(actor=SYSTEM)
