@@ -81,6 +81,9 @@ def test_supervision_order_answer_and_escalation(w):
     assert case.events.filter(action="supervise_escalate").count() == 2
     services.case_supervision_feedback(actor=w.reviewer, supervision_id=order.pk, feedback="已于今日作出决定")
     assert not supervision.open_supervisions(user=w.reviewer).exists()
+    # all of it on the case timeline, in order (staff-only lines)
+    trail = [e.action for e in case.events.filter(action__startswith="supervise").order_by("at", "id")]
+    assert trail == ["supervise", "supervise_escalate", "supervise_escalate", "supervise_feedback"]
 
 
 def test_answered_in_time_is_never_escalated(w):

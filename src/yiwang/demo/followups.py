@@ -80,9 +80,7 @@ def _newborn(citizen: User, *, channel_clerk: User | None = None, window: Window
         )
         return parent
     files = [
-        Upload(m.index, f"{m.material.name[:20]}.pdf", PDF)
-        for m in plan.asked_materials
-        if m.required or m.deferrable
+        Upload(m.index, f"{m.material.name[:20]}.pdf", PDF) for m in plan.asked_materials if m.required or m.deferrable
     ]
     parent, _ = bundles.bundle_apply(
         actor=citizen, bundle_code="newborn", answers=answers, form_data=form, files=files, contact_phone="13800138000"
