@@ -141,7 +141,8 @@ def test_not_accepted_everywhere_fails(w):
 def test_withdraw_the_whole_bundle(w):
     parent, _ = apply(w)
     parent = bundles.bundle_withdraw(actor=w.applicant, bundle_case_id=parent.pk, reason="改为分别办理")
-    assert parent.state == flow.ParentState.WITHDRAWN
+    assert parent.state == flow.ParentState.WITHDRAWN and parent.evaluation_invited_at is None
+    assert "评价" not in Message.objects.filter(user=w.applicant, title__startswith="一件事已撤回").get().body
     a, b, c = children(parent)
     assert a.case.state == b.case.state == State.WITHDRAWN and c.status == "cancelled"
 

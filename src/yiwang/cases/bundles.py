@@ -643,11 +643,12 @@ def _conclude(parent: BundleCase, conclusion: str, actor: Any) -> None:
     if state == flow.ParentState.PARTIAL:
         note += f"：已办结 {'、'.join(done)}；未办成 {'、'.join(not_done)}"
     now = timezone.now()
+    rated = state != flow.ParentState.WITHDRAWN  # a withdrawn application is not rated
     parent.state, parent.closed_at, parent.outcome_note = state, now, note[:2000]
-    parent.evaluation_invited_at = now
+    parent.evaluation_invited_at = now if rated else None
     parent.save(update_fields=["state", "closed_at", "outcome_note", "evaluation_invited_at"])
     _event(parent, "conclude", actor, note)
-    body = note + "。欢迎对本次“一件事”服务作出一次评价。"
+    body = note + ("。欢迎对本次“一件事”服务作出一次评价。" if rated else "。")
     notify.to_user(
         parent.applicant,
         case=None,
