@@ -943,9 +943,10 @@ def case_accept(
     commitment = gaps.gap_commitment_for_accept(
         case=case, signer_name=gap_signer_name, due_date=gap_due_date, consequence=gap_consequence
     )
-    CaseMaterial.objects.filter(case=case, necessity=Necessity.DEFERRABLE, status=CaseMaterial.Status.MISSING).update(
-        status=CaseMaterial.Status.DEFERRED
-    )
+    if commitment is not None:  # the 容缺后补 materials it covers are now deferred, not missing
+        CaseMaterial.objects.filter(case=case, index__in=[i["index"] for i in commitment.items]).update(
+            status=CaseMaterial.Status.DEFERRED
+        )
     now = timezone.now()
     version = case.version
     case.state, case.accepted_at = new, now
