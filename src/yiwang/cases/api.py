@@ -599,7 +599,16 @@ def case_supplement(request, payload: CaseSupplementIn, case_id: int = CaseId):
     return _detail(request, case_id)
 
 
-@router.post("/cases/{case_id}/accept", response=with_errors(CaseDetailOut), summary="受理")
+@router.post(
+    "/cases/{case_id}/accept",
+    response=with_errors(CaseDetailOut),
+    summary="受理",
+    description=(
+        "必要材料缺失时 422 `materials_missing`；“容缺后补”材料缺失而申请人未签署容缺受理信用承诺书时 422 "
+        "`gap_commitment_required`（先由申请人 `POST /cases/{id}/gap-pledge` 在线签署，或用 "
+        "`POST /cases/{id}/accept-with-gaps` 现场签署）。已在线签署的，受理时确定补齐期限并出具承诺书。"
+    ),
+)
 def case_accept(request, payload: CaseNoteIn, case_id: int = CaseId):
     services.case_accept(actor=request.auth, case_id=case_id, note=payload.note)
     return _detail(request, case_id)
