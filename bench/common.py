@@ -124,15 +124,17 @@ PG_URL = os.environ.get("YIWANG_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 
 
 @contextlib.contextmanager
-def fresh_postgres(name: str) -> Iterator[str]:
-    """Create an empty PostgreSQL database for a benchmark and drop it afterwards; yields its URL."""
+def fresh_postgres(name: str, *, keep: bool = False) -> Iterator[str]:
+    """Create an empty PostgreSQL database for a benchmark and drop it afterwards (unless ``keep``);
+    yields its URL."""
     admin = f"{PG_URL}/postgres"
     subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
     subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
     try:
         yield f"{PG_URL}/{name}"
     finally:
-        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False)
+        if not keep:
+            subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False)
 
 
 def bench_env(var_dir: str, database_url: str | None = None, **extra: str) -> dict[str, str]:
