@@ -17,7 +17,6 @@ Run: ``python bench/run.py ratings`` (env ``YIWANG_BENCH_RATINGS=1000000`` for a
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import os
 import random
@@ -195,67 +194,130 @@ def _tree_cpu_s(pid: int) -> float:
     return total
 
 
+def _postgres_backends_cpu_s(database: str) -> tuple[float, int]:
+    """CPU seconds of the PostgreSQL backends serving ``database`` (not this process's own), and how many."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database])
+        pids = [row[0] for row in cursor.fetchall()]
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except OSError:
+            pass
+    return total, len(pids)
+
+
+WRK_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wrk", "ratings_submit.lua")
+
+
 def submissions(url: str, var: str, env: dict) -> dict:
+    """Closed-loop load from wrk (one C thread, keep-alive connections): CPU of the server, of PostgreSQL's
+    backends and of the client per request, so the figure can be read independently of other load."""
+    from common import wrk_load
+
     tokens = _invitations(int(os.environ.get("YIWANG_BENCH_INVITATIONS", "90000")))
     from django.db import connections
 
     connections.close_all()
-    counter = itertools.count()
+    token_file = os.path.join(var, "tokens.txt")
+    with open(token_file, "w") as fh:
+        fh.write("\n".join(tokens) + "\n")
+    database = url.rsplit("/", 1)[1]
+    offset = 0
     results = {}
-    configs = [(2, 8, 32), (2, 16, 64)]
+    configs = [(2, 4, 16), (2, 8, 32)]
     for workers, threads, concurrency in configs:
         port = free_port(PORT)
         with serve(env, port=port, workers=workers, threads=threads) as server:
-
-            def request(worker: int, i: int):
-                n = next(counter)
-                token = tokens[n % len(tokens)]
-                if n % 20 == 0:
-                    body = {"level": 2, "channel": "qr", "reasons": ["b_wait"], "text": "排队太久"}
-                else:
-                    body = {"level": 5 if n % 3 else 4, "channel": "qr"}
-                return (
-                    "POST",
-                    f"/api/v1/ratings/invitations/{token}/rating",
-                    json.dumps(body).encode(),
-                    {"Content-Type": "application/json", "X-Device-Id": f"bench-{n}"},
-                )
-
-            cpu_before, first = _tree_cpu_s(server["pid"]), next(counter)
-            load = http_load(
-                server["port"], request, concurrency=concurrency, duration=DURATION, warmup=3.0, ok_statuses=(201,)
+            lua_env = {"RATINGS_TOKENS": token_file, "RATINGS_THREADS": "1"}
+            warm = wrk_load(
+                server["port"],
+                WRK_SCRIPT,
+                duration=3,
+                connections=concurrency,
+                env={**lua_env, "RATINGS_OFFSET": str(offset)},
             )
-            cpu, served = _tree_cpu_s(server["pid"]) - cpu_before, next(counter) - first - 1
+            offset += warm["max_per_thread"]
+            cpu_before, (pg_before, _) = _tree_cpu_s(server["pid"]), _postgres_backends_cpu_s(database)
+            load = wrk_load(
+                server["port"],
+                WRK_SCRIPT,
+                duration=DURATION,
+                connections=concurrency,
+                env={**lua_env, "RATINGS_OFFSET": str(offset)},
+            )
+            offset += load["max_per_thread"]
+            cpu = _tree_cpu_s(server["pid"]) - cpu_before
+            pg_after, backends = _postgres_backends_cpu_s(database)
             rss = process_tree_rss_mb(server["pid"])
+        n = load["requests"]
+        elapsed = load["duration_us"] / 1e6
+        ok = load["statuses"].get("201", 0)
+        per_request = {
+            "server": round(cpu * 1000 / n, 3),
+            "postgres_backends": round((pg_after - pg_before) * 1000 / n, 3),
+            "client_wrk": round(load["client_cpu_s"] * 1000 / n, 3),
+        }
+        per_request["total"] = round(sum(per_request.values()), 3)
         key = f"workers{workers}_threads{threads}_clients{concurrency}"
         results[key] = {
-            **load.summary(),
+            "requests": n,
+            "ok": ok,
+            "errors": n - ok,
+            "per_second": round(ok / elapsed, 1),
+            "statuses": load["statuses"],
+            "socket_errors": load["errors"],
+            "elapsed_s": round(elapsed, 2),
+            **{k: load[k] for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms")},
             "server_rss_mb": rss,
-            # CPU the application server (Python) spent per request, warm-up included: with the machine's
-            # cores to itself it would serve about cores / this per second (PostgreSQL's share not counted)
-            "server_cpu_ms_per_request": round(cpu * 1000 / served, 2) if served else None,
+            "server_cpu_ms_per_request": per_request["server"],
+            # CPU per request of the application server, of the PostgreSQL backends serving the bench
+            # database (WAL writer, checkpointer not counted) and of wrk: what the machine pays per rating
+            "cpu_ms_per_request": per_request,
+            "postgres_backends": backends,
+            # with the machine's cores to itself, at this CPU cost per request
+            "capacity_per_s_if_alone": round((os.cpu_count() or 1) * 1000 / per_request["total"]),
         }
         print(
             f"submissions {key}: {results[key]['per_second']}/s ok, p50 {results[key]['p50_ms']} ms, "
-            f"p99 {results[key]['p99_ms']} ms, errors {results[key]['errors']} {results[key]['statuses']}"
+            f"p99 {results[key]['p99_ms']} ms, errors {results[key]['errors']} {results[key]['statuses']}, "
+            f"CPU ms/request {per_request}"
         )
-        if next(counter) + 30000 > len(tokens):
+        if offset + 30000 > len(tokens):
             break
     from yiwang.core import audit
     from yiwang.core.models import AuditEvent
-    from yiwang.ratings.models import Rating, RatingRollup, Rectification
+    from yiwang.ratings.models import Rating, RatingInvitation, RatingRollup, Rectification
 
     rated = Rating.objects.filter(kind="first").count()
     left_pending = audit.pending_count()  # the tail of the last burst, chained by the next flush
     audit.flush_pending()
+    from django.db.models import Sum
+
+    grains = dict(RatingRollup.objects.values_list("grain").annotate(n=Sum("rated")).order_by())
     check = {
         "ratings": rated,
+        "bad_ratings": Rating.objects.filter(kind="first", level__lte=2).count(),
         "rectifications": Rectification.objects.count(),
-        "rollup_month_rated": sum(RatingRollup.objects.filter(grain="m").values_list("rated", flat=True)),
+        "follow_up_invitations": RatingInvitation.objects.filter(purpose="follow_up").count(),
+        "rollup_month_rated": grains.get("m", 0),
+        "rollup_rated_by_grain": grains,
         "audit_events_for_ratings": AuditEvent.objects.filter(action="ratings.rating.submit").count(),
         "audit_pending_after_load": left_pending,
         "audit_chain_ok": audit.verify().ok,
     }
+    check["consistent"] = bool(
+        check["audit_chain_ok"]
+        and check["rectifications"] == check["bad_ratings"]
+        and check["follow_up_invitations"] == rated
+        and check["audit_events_for_ratings"] == rated
+        and all(v == rated for v in grains.values())
+    )
     print(f"consistency: {check}")
     best = max(results.values(), key=lambda r: r["per_second"])
     return {"configs": results, "best_per_second": best["per_second"], "consistency": check}
@@ -420,6 +482,8 @@ def _prepared() -> dict | None:
         cursor.execute(f"SELECT info FROM {PREPARED_TABLE} ORDER BY prepared_at DESC LIMIT 1")
         row = cursor.fetchone()
     info = row[0] if row else None
+    if isinstance(info, str):
+        info = json.loads(info)
     if not info or info.get("parameters") != json.loads(json.dumps(_parameters())):
         return None
     return info
