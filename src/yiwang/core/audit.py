@@ -146,6 +146,7 @@ class _Flusher:
         self._thread: threading.Thread | None = None
         self._pid = 0
         self.delay = 0.05
+        self.idle = 10.0  # seconds without a wake after which the thread closes its connection
 
     def wake(self, delay: float) -> None:
         self.delay = delay
@@ -165,7 +166,9 @@ class _Flusher:
         from django.db import connection
 
         while True:
-            self._wake.wait()
+            if not self._wake.wait(timeout=self.idle):
+                connection.close()  # idle: give the database connection back until the next burst
+                continue
             time.sleep(self.delay)  # let the burst commit: one batch instead of one flush per request
             self._wake.clear()
             try:
