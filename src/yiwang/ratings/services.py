@@ -539,7 +539,8 @@ def _open_rectification(rating: Rating, *, now: dt.datetime) -> Rectification | 
     _apply_dues(rect)
     rect.save(force_insert=True)
     _event(rect, event="create", old="", actor=SYSTEM, data={"level": rating.level})
-    audit.record(
+    audit.record(  # deferred like the rating that opens it: a citizen's submission never waits for the head
+        deferred=True,
         actor=SYSTEM,
         action="ratings.rectification.create",
         obj=rect,
