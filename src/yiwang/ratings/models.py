@@ -119,7 +119,8 @@ class RatingInvitation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["target_kind", "target_id", "purpose"], name="invitation_one_per_target")
         ]
-        indexes = [models.Index(fields=["purpose", "used_at", "served_at"], name="invitation_default_idx")]
+        # used_at is not indexed, so claiming an invitation is a HOT update (fillfactor 80, decision 0008)
+        indexes = [models.Index(fields=["purpose", "served_at"], name="invitation_served_idx")]
 
     def __str__(self) -> str:
         return f"{self.target_kind}:{self.target_id} {self.get_purpose_display()}"
