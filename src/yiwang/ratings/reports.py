@@ -8,8 +8,11 @@ rankings apply the configured minimum sample (:func:`yiwang.ratings.scale.rank`)
 from __future__ import annotations
 
 import calendar as _calendar
+import contextlib
 import datetime as dt
+import gc
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -306,6 +309,30 @@ def build(
     min_sample: int | None = None,
 ) -> Report:
     """The report of ``period`` broken down ``by`` one dimension, with totals, trend and top reasons."""
+    with _no_gc():  # tens of thousands of rows: no collection passes over them while they are made
+        return _build(actor, period=period, by=by, filters=filters, trend_months=trend_months, min_sample=min_sample)
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(
+    actor: Any,
+    *,
+    period: Period,
+    by: str,
+    filters: Filters | None,
+    trend_months: int,
+    min_sample: int | None,
+) -> Report:
     if by not in DIMENSIONS:
         raise ValidationFailed("不支持的统计维度。", code="report_dimension_invalid", details={"by": by})
     policy.require(actor, "ratings.report.view")
