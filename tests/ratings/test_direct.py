@@ -177,3 +177,21 @@ def test_background_flusher_chains_staged_events(settings, monkeypatch):
     assert audit.verify().ok
     assert any(t.name == "audit-flusher" for t in threading.enumerate())
     time.sleep(0.5)  # the idle flusher closes its connection before the test database is dropped
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_read_is_the_health_check_and_survives_a_dead_connection():
+    import psycopg
+
+    w = world()
+    _, invitation = served(w)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    dsn = {k: v for k, v in connection.get_connection_params().items() if k in ("dbname", "user", "host", "port")}
+    with psycopg.connect(**dsn, autocommit=True) as admin:  # the server ends our idle connection
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    connection.health_check_enabled, connection.health_check_done = True, False  # as at a request's start
+    rating = rate(invitation, 5)
+    assert Rating.objects.filter(pk=rating.pk).exists()

@@ -24,7 +24,7 @@ import re
 import weakref
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from yiwang.core import audit, context, crypto
@@ -298,11 +298,22 @@ def submit(
     config = conf.get()
     now = timezone.now()
     device_hash = crypto.keyed_hash("device:" + device[:200]) if device else ""
-    found = _execute(
+    read = (
         f"yiwang_rating_read_{int(bool(device_hash))}",
         _read_sql(bool(device_hash)),
         {"device_hash": device_hash, "since": now - dt.timedelta(hours=1), "id": ident},
     )
+    if connection.in_atomic_block or not connection.health_check_enabled or connection.health_check_done:
+        found = _execute(*read)
+    else:
+        # The read is this request's connection health check (instead of Django's extra SELECT 1 round
+        # trip): on a connection that died while idle it is retried once on a new one. It writes nothing.
+        connection.health_check_done = True
+        try:
+            found = _execute(*read)
+        except (OperationalError, InterfaceError):
+            connection.close()
+            found = _execute(*read)
     if found is None:
         return None
     inv, used_by_device = dict(zip(_INVITATION, found[:-1], strict=True)), found[-1]
