@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export YIWANG_HTTPS ?= 0
 
-.PHONY: run test install migrate demo serve lint format bench openapi messages clean
+.PHONY: run test install migrate demo serve lint format bench bench-tools openapi messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,8 +50,12 @@ messages: install
 	$(BIN)/yiwang i18n
 
 ## make bench: benchmarks (never part of make test); results in bench/results/
-bench: install
+bench: install bench-tools
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## make bench-tools: wrk, the HTTP load generator of the throughput benchmarks (Debian package)
+bench-tools:
+	command -v wrk >/dev/null || (apt-get install -y wrk || sudo apt-get install -y wrk)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

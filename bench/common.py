@@ -124,15 +124,17 @@ PG_URL = os.environ.get("YIWANG_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 
 
 @contextlib.contextmanager
-def fresh_postgres(name: str) -> Iterator[str]:
-    """Create an empty PostgreSQL database for a benchmark and drop it afterwards; yields its URL."""
+def fresh_postgres(name: str, *, keep: bool = False) -> Iterator[str]:
+    """Create an empty PostgreSQL database for a benchmark and drop it afterwards (unless ``keep``);
+    yields its URL."""
     admin = f"{PG_URL}/postgres"
     subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
     subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
     try:
         yield f"{PG_URL}/{name}"
     finally:
-        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False)
+        if not keep:
+            subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False)
 
 
 def bench_env(var_dir: str, database_url: str | None = None, **extra: str) -> dict[str, str]:
@@ -288,3 +290,54 @@ def free_port(preferred: int) -> int:
         except OSError:
             s.bind(("127.0.0.1", 0))
             return s.getsockname()[1]
+
+
+# --- wrk: an HTTP load generator that costs the server's machine little CPU ----------------------------
+def wrk_path() -> str:
+    """The ``wrk`` binary (``make bench`` installs Debian's package when it is missing)."""
+    import shutil
+
+    path = shutil.which("wrk")
+    if not path:
+        raise RuntimeError("wrk is not installed: `make bench-tools` (apt-get install wrk)")
+    return path
+
+
+def wrk_load(
+    port: int, script: str | Path, *, duration: float, connections: int, threads: int = 1, env: dict | None = None
+) -> dict[str, Any]:
+    """Run ``wrk`` with a Lua script that prints ``RESULT {json}`` in ``done()``; returns that result plus
+    the CPU seconds wrk itself used (``client_cpu_s``)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.Popen(
+        [
+            wrk_path(),
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{max(1, round(duration))}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out, err = proc.communicate()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk is the only child reaped meanwhile
+    result: dict[str, Any] = {}
+    for line in out.splitlines():
+        if line.startswith("RESULT "):
+            result = json.loads(line[len("RESULT ") :])
+    if not result:
+        raise RuntimeError(f"wrk failed: {err or out}")
+    result["client_cpu_s"] = round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 3)
+    return result

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from tests.ratings.factories import bad_rating, rate, served, world
 from yiwang.accounts import sms
+from yiwang.core import audit
 from yiwang.core.errors import Conflict, NotFound, PermissionDenied, Throttled, ValidationFailed
 from yiwang.core.models import AuditEvent
 from yiwang.ratings import rollups, selectors, services, tokens
@@ -231,6 +232,7 @@ def test_bad_rating_opens_a_rectification_for_the_department(w):
     assert rect.state == "pending" and rect.department == w.dept and rect.region_code == w.hall.region_id
     assert rect.verify_due > rect.created_on and rect.feedback_due >= rect.verify_due
     assert RectificationEvent.objects.get(rectification=rect).event == "create"
+    audit.flush_pending()  # staged with the rating (deferred), chained after commit
     assert AuditEvent.objects.filter(action="ratings.rectification.create").count() == 1
 
 

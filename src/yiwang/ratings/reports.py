@@ -8,11 +8,15 @@ rankings apply the configured minimum sample (:func:`yiwang.ratings.scale.rank`)
 from __future__ import annotations
 
 import calendar as _calendar
+import contextlib
 import datetime as dt
+import gc
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection, connections
 from django.db.models import Q, QuerySet, Sum
 
 from yiwang.accounts.models import User
@@ -178,30 +182,99 @@ def _figures(levels: dict[int, tuple[int, ...]], served: int) -> scale.Figures:
     )
 
 
-def _aggregate(actor: Any, where: Q, group: str | None) -> tuple[dict[Any, dict[int, tuple[int, ...]]], dict]:
-    """(key → level → measures, key → served) for the rows matching ``where``."""
-    fields = [group, "level"] if group else ["level"]
-    sums = {f"s_{m}": Sum(m) for m in MEASURES}
-    levels: dict[Any, dict[int, tuple[int, ...]]] = defaultdict(dict)
-    qs = _scoped(actor, RatingRollup.objects.filter(where)).values(*fields).annotate(**sums).order_by()
-    for row in qs.values_list(*fields, *sums):
-        key, level, measures = (row[0], row[1], row[2:]) if group else (None, row[0], row[1:])
-        levels[key][level] = tuple(v or 0 for v in measures)
+# One row per key: rated by level (5 … 1), active, and rectified / revisited of the 差评 (levels 1–2).
+_PIVOT = {
+    **{f"l{level}": Sum("rated", filter=Q(level=level)) for level in (5, 4, 3, 2, 1)},
+    "active": Sum("active"),
+    "rectified": Sum("rectified", filter=Q(level__lte=2)),
+    "revisited": Sum("revisited", filter=Q(level__lte=2)),
+}
+
+
+def _rows(qs: QuerySet, label: tuple | None = None) -> list[tuple]:
+    """The rows of a values_list query grouped by a key, without the ORM's per-value conversions (plain
+    integers: a province-wide report by staff member reads tens of thousands of rows); with ``label``
+    (model, key column, label columns) the key's label columns are joined on in the same statement."""
+    sql, params = qs.query.sql_with_params()
+    if label is not None:
+        model, key, columns = label
+        quote = connection.ops.quote_name
+        names = ", ".join(f"x.{quote(c)}" for c in columns)
+        sql = (
+            f"SELECT a.*, {names} FROM ({sql}) a LEFT JOIN {quote(model._meta.db_table)} x "  # noqa: S608
+            f"ON x.{quote(key)} = a.{quote(qs.query.values_select[0])}"
+        )
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# The label of a key, joined in the database: model, key column, label columns.
+_LABEL_JOINS = {
+    "department": (Department, "id", ("name",)),
+    "hall": (ServiceHall, "id", ("name",)),
+    "staff": (User, "id", ("display_name", "username")),
+    "item": (RatedItem, "code", ("name",)),
+}
+
+
+def _aggregate(actor: Any, where: Q, by: str | None) -> tuple[dict[Any, tuple[int, ...]], dict, dict]:
+    """(key → (rated at 5, 4, 3, 2, 1, active, rectified 差评, revisited 差评), key → served, key → label)
+    for the rows matching ``where``, one row per key, computed and labelled in the database."""
+    group = DIMENSIONS[by][0] if by else None
+    fields = [group] if group else []
+    join = _LABEL_JOINS.get(by or "")
+    width = len(join[2]) if join else 0
+    qs = _scoped(actor, RatingRollup.objects.filter(where)).values(*fields).annotate(**_PIVOT).order_by()
+    measures: dict[Any, tuple[int, ...]] = {}
+    labels: dict[Any, str] = {}
+    for row in _rows(qs.values_list(*fields, *_PIVOT), join):
+        if width:
+            row, names = row[:-width], row[-width:]
+            if any(names):
+                labels[row[0]] = next((n for n in names if n), "")
+        key, values = (row[0], row[1:]) if group else (None, row)
+        measures[key] = tuple(v or 0 for v in values)
     served: dict[Any, int] = defaultdict(int)
     if group != "channel":  # rateable services have no channel
-        s_fields = [group] if group else []
-        qs = _scoped(actor, ServiceRollup.objects.filter(where)).values(*s_fields).annotate(n=Sum("served")).order_by()
-        for row in qs.values_list(*s_fields, "n"):
+        qs = _scoped(actor, ServiceRollup.objects.filter(where)).values(*fields).annotate(n=Sum("served")).order_by()
+        for row in _rows(qs.values_list(*fields, "n")):
             served[row[0] if group else None] += row[-1] or 0
-    return levels, served
+    missing = [k for k in served if k not in measures] if join else list(measures) + list(served)
+    if missing or not join:
+        labels.update(_labels(by, missing))
+    return measures, served, labels
+
+
+def _pivot_figures(m: tuple[int, ...] | None, served: int) -> scale.Figures:
+    if m is None:
+        return scale.Figures(by_level={}, rateable=served)
+    by_level = {level: n for level, n in zip((5, 4, 3, 2, 1), m[:5], strict=True) if n}
+    return scale.Figures(by_level=by_level, rateable=served, active=m[5], bad_rectified=m[6], bad_revisited=m[7])
+
+
+def _by_pk(model, ids: list, fields: tuple[str, ...]) -> list[tuple]:
+    """``(pk, *fields)`` of the rows with these ids; on PostgreSQL as one array parameter (a province has
+    tens of thousands of staff members and items: an IN list of that many parameters costs seconds)."""
+    if connection.vendor != "postgresql" or len(ids) < 500:
+        return list(model.objects.filter(pk__in=ids).values_list("pk", *fields))
+    key = model._meta.pk.column
+    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(f).column) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {connection.ops.quote_name(key)}, {columns} FROM {model._meta.db_table} "  # noqa: S608
+            f"WHERE {connection.ops.quote_name(key)} = ANY(%s)",
+            [list(ids)],
+        )
+        return cursor.fetchall()
 
 
 def _labels(by: str, keys: list) -> dict[Any, str]:
     ids = [k for k in keys if k]
     if by == "department":
-        return dict(Department.objects.filter(pk__in=ids).values_list("pk", "name"))
+        return dict(_by_pk(Department, ids, ("name",)))
     if by == "hall":
-        return dict(ServiceHall.objects.filter(pk__in=ids).values_list("pk", "name"))
+        return dict(_by_pk(ServiceHall, ids, ("name",)))
     if by == "window":
         return {
             pk: f"{hall} {number}号 {name}"
@@ -210,12 +283,9 @@ def _labels(by: str, keys: list) -> dict[Any, str]:
             )
         }
     if by == "staff":
-        return {
-            pk: display or username
-            for pk, display, username in User.objects.filter(pk__in=ids).values_list("pk", "display_name", "username")
-        }
+        return {pk: display or username for pk, display, username in _by_pk(User, ids, ("display_name", "username"))}
     if by == "item":
-        return dict(RatedItem.objects.filter(code__in=ids).values_list("code", "name"))
+        return dict(_by_pk(RatedItem, ids, ("name",)))
     if by == "channel":
         return {c.value: c.label for c in scale.Channel}
     return {}
@@ -239,30 +309,51 @@ def build(
     min_sample: int | None = None,
 ) -> Report:
     """The report of ``period`` broken down ``by`` one dimension, with totals, trend and top reasons."""
+    with _no_gc():  # tens of thousands of rows: no collection passes over them while they are made
+        return _build(actor, period=period, by=by, filters=filters, trend_months=trend_months, min_sample=min_sample)
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(
+    actor: Any,
+    *,
+    period: Period,
+    by: str,
+    filters: Filters | None,
+    trend_months: int,
+    min_sample: int | None,
+) -> Report:
     if by not in DIMENSIONS:
         raise ValidationFailed("不支持的统计维度。", code="report_dimension_invalid", details={"by": by})
     policy.require(actor, "ratings.report.view")
     filters = filters or Filters()
     column = DIMENSIONS[by][0]
     where = period.grain_filter(grain_for(period, {column} | filters.dimensions)) & filters.q()
-    levels, served = _aggregate(actor, where, column)
-    labels = _labels(by, list(levels) + list(served))
-    keys = sorted(set(levels) | set(served), key=lambda k: (str(labels.get(k, k)), str(k)))
+    measures, served, labels = _aggregate(actor, where, by)
+    keys = sorted(set(measures) | set(served), key=lambda k: (str(labels.get(k, k)), str(k)))
     rows = [
         Row(
             key=k,
             label=labels.get(k) or ("（未指定）" if not k else str(k)),
-            figures=_figures(levels.get(k, {}), served.get(k, 0)),
+            figures=_pivot_figures(measures.get(k), served.get(k, 0)),
         )
         for k in keys
     ]
-    total_levels: dict[int, list[int]] = defaultdict(lambda: [0] * len(MEASURES))
-    for per_key in levels.values():
-        for level, measures in per_key.items():
-            acc = total_levels[level]
-            for i, value in enumerate(measures):
-                acc[i] += value
-    total = _figures(dict(total_levels), sum(served.values()))
+    sums = [0] * len(_PIVOT) if measures else None
+    for values in measures.values():
+        for i, value in enumerate(values):
+            sums[i] += value
+    total = _pivot_figures(tuple(sums) if sums else None, sum(served.values()))
     min_sample = conf.get().RANKING_MIN_SAMPLE if min_sample is None else min_sample
     ranked = {id(r.key): r.rank for r in scale.rank([(row, row.figures) for row in rows], min_sample=min_sample)}
     for row in rows:

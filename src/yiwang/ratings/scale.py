@@ -430,11 +430,12 @@ class Figures:
     _points: int = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        counts = [self.by_level.get(level, 0) for level in (5, 4, 3, 2, 1)]
-        object.__setattr__(self, "good", counts[0] + counts[1] + counts[2])
-        object.__setattr__(self, "bad", counts[3] + counts[4])
-        object.__setattr__(self, "total", self.good + self.bad)
-        object.__setattr__(self, "_points", 5 * counts[0] + 4 * counts[1] + 3 * counts[2] + 2 * counts[3] + counts[4])
+        get, put = self.by_level.get, object.__setattr__  # a province-wide report makes 20,000 of these
+        c5, c4, c3, c2, c1 = get(5, 0), get(4, 0), get(3, 0), get(2, 0), get(1, 0)
+        put(self, "good", c5 + c4 + c3)
+        put(self, "bad", c2 + c1)
+        put(self, "total", c5 + c4 + c3 + c2 + c1)
+        put(self, "_points", 5 * c5 + 4 * c4 + 3 * c3 + 2 * c2 + c1)
 
     @property
     def good_rate(self) -> float | None:
@@ -487,15 +488,14 @@ def rank(rows: Iterable[tuple[object, Figures]], *, min_sample: int) -> list[Ran
     for key, figures in rows:
         (ranked if figures.total >= max(min_sample, 1) else unranked).append((key, figures))
 
-    def sort_key(item: tuple[object, Figures]):
-        f = item[1]
-        return (-(f.good_rate or 0.0), -(f.score or 0.0), -f.total)
+    def sort_key(figures: Figures):
+        total = figures.total  # ranked entries have total >= 1
+        return (-min(figures.good / total, 1.0), -(figures._points / total), -total)
 
-    ranked.sort(key=sort_key)
+    keyed = sorted(((sort_key(figures), key, figures) for key, figures in ranked), key=lambda item: item[0])
     result: list[Ranked] = []
     previous, previous_rank = None, 0
-    for index, (key, figures) in enumerate(ranked, start=1):
-        current = sort_key((key, figures))
+    for index, (current, key, figures) in enumerate(keyed, start=1):
         position = previous_rank if current == previous else index
         result.append(Ranked(key, figures, position))
         previous, previous_rank = current, position

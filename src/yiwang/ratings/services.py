@@ -22,7 +22,7 @@ from yiwang.core.permissions import policy
 from yiwang.directory.models import Department, Window
 from yiwang.workdays.calendar import get_calendar
 
-from . import conf, rollups, scale, targets, tokens
+from . import conf, direct, rollups, scale, targets, tokens
 from . import deadlines as dl
 from .models import (
     EvaluatorDevice,
@@ -265,9 +265,13 @@ def _claim_invitation(token: str, now: dt.datetime) -> RatingInvitation:
 
 
 def rating_submit(**kwargs: Any) -> Rating:
-    """提交评价 — see :func:`_rating_submit`; a rating that loses a race for its target is a 409, not a 500."""
+    """提交评价 — see :func:`_rating_submit`; a rating that loses a race for its target is a 409, not a 500.
+
+    On PostgreSQL the common case (a first rating that is not a 差评, by token) is written in one
+    statement by :mod:`yiwang.ratings.direct`; everything else, and SQLite, takes the general path."""
     try:
-        return _rating_submit(**kwargs)
+        rating = direct.submit(**kwargs)
+        return rating if rating is not None else _rating_submit(**kwargs)
     except IntegrityError:
         raise Conflict("该服务已评价。", code="rating_already_given") from None
 
@@ -535,7 +539,8 @@ def _open_rectification(rating: Rating, *, now: dt.datetime) -> Rectification | 
     _apply_dues(rect)
     rect.save(force_insert=True)
     _event(rect, event="create", old="", actor=SYSTEM, data={"level": rating.level})
-    audit.record(
+    audit.record(  # deferred like the rating that opens it: a citizen's submission never waits for the head
+        deferred=True,
         actor=SYSTEM,
         action="ratings.rectification.create",
         obj=rect,

@@ -1,0 +1,448 @@
+"""提交评价 in two PostgreSQL statements — the path of the common case (decision 0008).
+
+A citizen's first rating that opens no rectification (about 95 % of all ratings) reads its invitation with
+the anti-abuse count (one statement, no lock), passes the same rules as the general path
+(:func:`yiwang.ratings.scale.check_submission`), and is then written by **one** statement: a
+data-modifying CTE that claims the invitation (``UPDATE … WHERE used_at IS NULL``), inserts the rating,
+the follow-up invitation, the rollup and reason-rollup upserts and the staged audit event. A single
+statement is atomic on its own (autocommit), so there is no BEGIN/COMMIT round trip and no row is locked
+longer than the statement. When the claim finds the invitation already used or expired (a race) nothing is
+written and the general path explains why; one rating per target stays guaranteed by the unique
+(target, kind) constraint, whose violation the caller turns into a 409.
+
+Everything else — a 差评 (it opens a rectification in the same transaction), a follow-up rating, a rating
+from a logged-in person, a window evaluator or with an evaluator phone (the per-phone count), SQLite —
+goes through :func:`yiwang.ratings.services._rating_submit`, which this module never replaces.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import re
+import weakref
+from typing import Any
+
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.utils import timezone
+
+from yiwang.core import audit, context, crypto
+from yiwang.core.errors import Throttled, ValidationFailed
+from yiwang.core.ids import mask_identifiers_in_text
+from yiwang.core.models import PendingAuditEvent
+
+from . import conf, rollups, scale, tokens
+from .models import Rating, RatingInvitation, RatingRollup, ReasonRollup
+
+_INVITATION = (
+    "id",
+    "nonce",
+    "purpose",
+    "used_at",
+    "expires_at",
+    "person_id",
+    "phone_masked",
+    "phone_encrypted",
+    "target_kind",
+    "target_id",
+    "target_label",
+    "mode",
+    "service_state",
+    "item_name",
+    "region_code",
+    "department_id",
+    "hall_id",
+    "window_id",
+    "staff_id",
+    "item_code",
+    "served_at",
+)
+_SNAPSHOT = (
+    "person_id",
+    "phone_masked",
+    "phone_encrypted",
+    "target_label",
+    "mode",
+    "service_state",
+    "item_name",
+    "region_code",
+    "department_id",
+    "hall_id",
+    "window_id",
+    "staff_id",
+    "item_code",
+    "served_at",
+)
+_RATING = (
+    "target_kind",
+    "target_id",
+    "target_label",
+    "kind",
+    "level",
+    "channel",
+    "mode",
+    "indicators",
+    "reasons",
+    "text",
+    "is_default",
+    "anonymous",
+    "evaluator_name",
+    "evaluator_phone_encrypted",
+    "phone_hash",
+    "device_hash",
+    "region_code",
+    "department_id",
+    "hall_id",
+    "window_id",
+    "staff_id",
+    "item_code",
+    "item_name",
+    "service_state",
+    "served_at",
+    "rated_at",
+    "rated_on",
+    "excluded_reason",
+)
+
+_DAY, _MONTH = dt.date(2000, 1, 2), dt.date(2000, 1, 1)  # stand-ins while the statement is composed
+
+
+def _read_sql(with_device: bool) -> str:
+    table = RatingInvitation._meta.db_table
+    count = (
+        f"(SELECT COUNT(*) FROM {Rating._meta.db_table} "  # noqa: S608 - identifiers from models
+        "WHERE device_hash = %(device_hash)s AND rated_at >= %(since)s)"
+        if with_device
+        else "0"
+    )
+    return f"SELECT {', '.join(_INVITATION)}, {count} FROM {table} WHERE id = %(id)s"  # noqa: S608
+
+
+# The statement's parameters and their types; each value is sent once even where several rows use it.
+_PARAMS = {
+    "now": "timestamptz",
+    "since": "timestamptz",
+    "id": "bigint",
+    "nonce": "text",
+    "device_hash": "text",
+    "day": "date",
+    "month": "date",
+    "level": "smallint",
+    "indicators": "jsonb",
+    "reasons": "jsonb",
+    "anonymous": "boolean",
+    "department_id": "bigint",
+    "hall_id": "bigint",
+    "window_id": "bigint",
+    "staff_id": "bigint",
+    "person_id": "bigint",
+    "served_at": "timestamptz",
+    "expires_at": "timestamptz",
+    "summary": "jsonb",
+}
+_RATING_SOURCE = {  # rating column → parameter (or SQL constant)
+    **{c: c for c in _RATING},
+    "kind": "'first'",
+    "is_default": "false",
+    "evaluator_phone_encrypted": "''",
+    "phone_hash": "''",
+    "rated_at": "now",
+    "rated_on": "day",
+    "excluded_reason": "''",
+}
+_FOLLOW = ("target_kind", "target_id", "purpose", "nonce", *_SNAPSHOT, "created_at", "expires_at")
+_FOLLOW_SOURCE = {
+    **{c: c for c in _FOLLOW},
+    "purpose": "'follow_up'",
+    "nonce": "follow_nonce",
+    "mode": "invitation_mode",
+    "created_at": "now",
+}
+_AUDIT_SOURCE = {
+    "occurred_at": "now",
+    "actor_label": "'anonymous'",
+    "action": "'ratings.rating.submit'",
+    "object_type": "'ratings.rating'",
+    "region_code": "region_code",
+    "summary": "summary",
+    "request_id": "request_id",
+    "ip": "ip",
+    "channel": "request_channel",
+}
+_DIMS = ("region_code", "department_id", "hall_id", "window_id", "staff_id", "item_code")
+
+
+def _source(value: str) -> str:
+    return value if value[0] == "'" or value == "false" else f"%({value})s"
+
+
+def _upsert_cte(name: str, model, keys, measures: dict[str, int], base: dict, reasons: int = 0) -> str:
+    """An upsert of the rows :func:`rollups._two_grains` makes, the rating's values as named parameters
+    so that the text is the same for every rating (ids absent from the rating count as 0, as in rollups)."""
+    table = model._meta.db_table
+    columns = [*keys, *measures]
+    stand_in = {k: f"\x00{k}" for k in base}
+    values = []
+    for i in range(max(reasons, 1)):
+        for row in rollups._two_grains(_DAY, {**stand_in, **({"reason": f"\x00reason{i}"} if reasons else {})}):
+            out = []
+            for column in keys:
+                value = row[column]
+                if column == "period":
+                    out.append("%(day)s" if value == _DAY else "%(month)s")
+                elif isinstance(value, str) and value.startswith("\x00"):
+                    param = f"%({value[1:]})s"
+                    out.append(f"COALESCE({param}, 0)" if value[1:].endswith("_id") else param)
+                elif isinstance(value, str):
+                    out.append("'" + value.replace("'", "''") + "'")
+                else:
+                    out.append(str(int(value)))
+            values.append("(" + ", ".join([*out, *(str(v) for v in measures.values())]) + ")")
+    updates = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in measures)
+    return (
+        f"{name} AS (INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - identifiers from models
+        f"SELECT v.* FROM inv, (VALUES {', '.join(values)}) AS v({', '.join(columns)}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates})"
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _write_sql(reasons: int) -> str:
+    """The one statement that writes a rating (with ``reasons`` distinct reasons)."""
+    inv_table, rating_table = RatingInvitation._meta.db_table, Rating._meta.db_table
+    rating_measures = {m: 1 if m in ("rated", "active") else 0 for m in rollups.RATING_MEASURES}
+    base = {**{d: d for d in _DIMS}, "channel": "channel", "level": "level"}
+    ctes = [_upsert_cte("rollup", RatingRollup, rollups.RATING_KEYS, rating_measures, base)]
+    if reasons:
+        reason_base = {**{d: d for d in _DIMS}, "level": "level"}
+        ctes.append(_upsert_cte("reason", ReasonRollup, rollups.REASON_KEYS, {"n": 1}, reason_base, reasons))
+    rating_values = ", ".join(_source(_RATING_SOURCE[c]) for c in _RATING)
+    follow_values = ", ".join(_source(_FOLLOW_SOURCE[c]) for c in _FOLLOW)
+    audit_values = ", ".join(_source(v) for v in _AUDIT_SOURCE.values())
+    return (
+        f"WITH inv AS (UPDATE {inv_table} SET used_at = %(now)s WHERE id = %(id)s AND nonce = %(nonce)s "  # noqa: S608
+        f"AND used_at IS NULL AND expires_at >= %(now)s RETURNING id), "
+        f"rating AS (INSERT INTO {rating_table} ({', '.join(_RATING)}, invitation_id) "
+        f"SELECT {rating_values}, inv.id FROM inv RETURNING id), "
+        f"follow AS (INSERT INTO {inv_table} ({', '.join(_FOLLOW)}) SELECT {follow_values} FROM inv RETURNING id), "
+        f"{', '.join(ctes)}, "
+        f"event AS (INSERT INTO {PendingAuditEvent._meta.db_table} ({', '.join(_AUDIT_SOURCE)}, object_id) "
+        f"SELECT {audit_values}, rating.id::text FROM rating) "
+        f"SELECT rating.id, follow.id FROM rating, follow"
+    )
+
+
+def _param_type(name: str) -> str:
+    return _PARAMS.get(name, "text")
+
+
+_NAMED = re.compile(r"%\((\w+)\)s")
+
+
+@functools.lru_cache(maxsize=32)
+def _statement(name: str, sql: str) -> tuple[str, str, tuple[str, ...]]:
+    """(PREPARE …, EXECUTE …, parameter names in order) for a statement with ``%(name)s`` parameters."""
+    order: list[str] = []
+
+    def number(match: re.Match) -> str:
+        if match.group(1) not in order:
+            order.append(match.group(1))
+        return f"${order.index(match.group(1)) + 1}"
+
+    body = _NAMED.sub(number, sql)
+    types = ", ".join(_param_type(n) for n in order)
+    prepare = f"PREPARE {name} ({types}) AS {body}"
+    execute = f"EXECUTE {name} ({', '.join(['%s'] * len(order))})"
+    return prepare, execute, tuple(order)
+
+
+_prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _execute(name: str, sql: str, params: dict) -> tuple | None:
+    """Run a statement prepared once per database connection (PostgreSQL parses and plans it once; the
+    client sends only ``EXECUTE name (values)``)."""
+    prepare, execute, order = _statement(name, sql)
+    with connection.cursor() as cursor:
+        done = _prepared.setdefault(connection.connection, set())
+        if name not in done:
+            cursor.execute(prepare)
+            done.add(name)
+        cursor.execute(execute, [params[n] for n in order])
+        return cursor.fetchone()
+
+
+def submit(
+    *,
+    token: str,
+    level: int,
+    channel: str,
+    indicators: dict | None = None,
+    reasons=(),
+    text: str = "",
+    anonymous: bool = False,
+    actor: Any = None,
+    contact_name: str = "",
+    contact_phone: str = "",
+    device: str = "",
+    evaluator_device: Any = None,
+) -> Rating | None:
+    """The rating, or ``None`` when this submission is not the common case (the caller then takes the
+    general path, which also gives the precise error for a used, expired or unknown invitation)."""
+    if connection.vendor != "postgresql" or evaluator_device is not None or contact_phone:
+        return None
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        return None
+    ident, nonce = tokens.parse(token)
+    config = conf.get()
+    now = timezone.now()
+    device_hash = crypto.keyed_hash("device:" + device[:200]) if device else ""
+    read = (
+        f"yiwang_rating_read_{int(bool(device_hash))}",
+        _read_sql(bool(device_hash)),
+        {"device_hash": device_hash, "since": now - dt.timedelta(hours=1), "id": ident},
+    )
+    if connection.in_atomic_block or not connection.health_check_enabled or connection.health_check_done:
+        found = _execute(*read)
+    else:
+        # The read is this request's connection health check (instead of Django's extra SELECT 1 round
+        # trip): on a connection that died while idle it is retried once on a new one. It writes nothing.
+        connection.health_check_done = True
+        try:
+            found = _execute(*read)
+        except (OperationalError, InterfaceError):
+            connection.close()
+            found = _execute(*read)
+    if found is None:
+        return None
+    inv, used_by_device = dict(zip(_INVITATION, found[:-1], strict=True)), found[-1]
+    if (
+        inv["nonce"] != nonce
+        or inv["used_at"] is not None
+        or inv["expires_at"] < now
+        or inv["purpose"] != scale.Kind.FIRST
+        or (not anonymous and (inv["person_id"] or inv["phone_encrypted"]))
+    ):
+        return None
+    accepted = scale.check_submission(
+        scale.Submission(
+            level=level,
+            channel=channel,
+            kind=scale.Kind.FIRST,
+            indicators=dict(indicators or {}),
+            reasons=list(reasons or []),
+            text=text,
+            anonymous=anonymous,
+        ),
+        scale.TargetFacts(mode=scale.Mode(inv["mode"]), served_at=inv["served_at"]),
+        scale.Existing(),
+        now=now,
+        follow_up_days=config.FOLLOW_UP_DAYS,
+    )
+    if accepted.is_bad or accepted.channel is scale.Channel.EVALUATOR:
+        return None  # a rectification to open, or a device to check: the general path
+    name = ""
+    if not accepted.anonymous:
+        name = (contact_name or "").strip()
+        if len(name) > 100:
+            raise ValidationFailed("内容不超过 100 字。", code="text_too_long")
+    if device_hash and used_by_device >= config.MAX_PER_DEVICE_PER_HOUR:
+        raise Throttled("本设备评价过于频繁，请稍后再试。", code="rating_throttled_device")
+    return _write(inv, accepted, now=now, name=name, device_hash=device_hash, nonce=nonce)
+
+
+def _write(inv: dict, accepted: scale.Accepted, *, now: dt.datetime, name: str, device_hash: str, nonce: str):
+    rated_on = rollups.local_date(now)
+    rating = {
+        "target_kind": inv["target_kind"],
+        "target_id": inv["target_id"],
+        "target_label": inv["target_label"][:300],
+        "kind": accepted.kind.value,
+        "level": int(accepted.level),
+        "channel": accepted.channel.value,
+        "mode": accepted.mode.value,
+        "indicators": accepted.indicators,
+        "reasons": list(accepted.reasons),
+        "text": mask_identifiers_in_text(accepted.text),
+        "is_default": False,
+        "anonymous": accepted.anonymous,
+        "evaluator_name": name,
+        "evaluator_phone_encrypted": "",
+        "phone_hash": "",
+        "device_hash": device_hash,
+        **{k: inv[k] for k in ("region_code", "department_id", "hall_id", "window_id", "staff_id", "item_code")},
+        "item_name": inv["item_name"],
+        "service_state": inv["service_state"],
+        "served_at": inv["served_at"],
+        "rated_at": now,
+        "rated_on": rated_on,
+        "excluded_reason": "",
+    }
+    follow_nonce = tokens.new_nonce()
+    follow = {
+        "target_kind": inv["target_kind"],
+        "target_id": inv["target_id"],
+        "purpose": scale.Kind.FOLLOW_UP.value,
+        "nonce": follow_nonce,
+        **{k: inv[k] for k in _SNAPSHOT},
+        "created_at": now,
+        "expires_at": now + dt.timedelta(days=conf.get().FOLLOW_UP_DAYS),
+    }
+    ctx = context.current()
+    event = {
+        "occurred_at": now,
+        "actor_label": "anonymous",
+        "action": "ratings.rating.submit",
+        "object_type": Rating._meta.label_lower,
+        "region_code": inv["region_code"] or "",
+        "summary": audit._json_safe(
+            {
+                "target": f"{inv['target_kind']}:{inv['target_id']}",
+                "level": rating["level"],
+                "kind": rating["kind"],
+                "channel": rating["channel"],
+            }
+        ),
+        "request_id": ctx.request_id,
+        "ip": ctx.ip,
+        "channel": ctx.channel,
+    }
+    params = {
+        **{k: rating[k] for k in _RATING},
+        "indicators": json.dumps(rating["indicators"], ensure_ascii=False),
+        "reasons": json.dumps(rating["reasons"], ensure_ascii=False),
+        "now": now,
+        "id": inv["id"],
+        "nonce": nonce,
+        "day": rated_on,
+        "month": rollups.month_of(rated_on),
+        **{k: follow[k] for k in _SNAPSHOT if k != "mode"},
+        "follow_nonce": follow_nonce,
+        "invitation_mode": inv["mode"],
+        "expires_at": follow["expires_at"],
+        "summary": json.dumps(event["summary"], ensure_ascii=False),
+        "request_id": event["request_id"],
+        "ip": event["ip"],
+        "request_channel": event["channel"],
+    }
+    reasons = sorted(set(accepted.reasons))  # a fixed order: concurrent upserts lock rows in the same order
+    params.update({f"reason{i}": r for i, r in enumerate(reasons)})
+    sql = _write_sql(len(reasons))
+    with transaction.atomic() if connection.in_atomic_block else _nothing():
+        row = _execute(f"yiwang_rating_write_{len(reasons)}", sql, params)
+    if row is None:  # claimed by someone else meanwhile, or just expired: the general path says which
+        return None
+    transaction.on_commit(audit.flush_soon)
+    obj = Rating(pk=row[0], invitation_id=inv["id"], **rating)
+    obj._state.adding = False
+    obj.follow_up_token = tokens.make(row[1], follow_nonce)
+    return obj
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
