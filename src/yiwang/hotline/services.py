@@ -286,20 +286,24 @@ def order_create(
     with connection.cursor() as cursor:  # one plain statement: intake is the hot path (see bench/hotline_intake.py)
         cursor.execute("UPDATE hotline_workorder SET number = %s WHERE id = %s", [order.number, order.pk])
     _event(order, "create", actor, note=f"{order.get_channel_display()}受理", at=now)
-    _audit(actor, "order.create", order, channel=channel, kind=kind, urgency=urgency)
-    if hit is not None:
-        _event(order, "screen_override", actor, note=f"坐席确认属于受理范围（疑似：{hit.label}）")
-    auto = _auto_dispatch_target(order)
-    if auto is not None:
-        order_dispatch(
-            actor=actor,
-            order_id=order.pk,
-            department_id=auto[0],
-            assist_department_ids=auto[1],
-            automatic=True,
-            note="按派单目录自动派单",
-        )
-        order.refresh_from_db()
+    # Intake is the hotline's volume: its events (and those of the automatic dispatch below, so they stay
+    # after the creation in the chain) are staged in this transaction and chained in batches after commit,
+    # instead of every order queueing on the chain head (docs/decisions/0007, 0012).
+    with audit.deferring():
+        _audit(actor, "order.create", order, channel=channel, kind=kind, urgency=urgency)
+        if hit is not None:
+            _event(order, "screen_override", actor, note=f"坐席确认属于受理范围（疑似：{hit.label}）")
+        auto = _auto_dispatch_target(order)
+        if auto is not None:
+            order_dispatch(
+                actor=actor,
+                order_id=order.pk,
+                department_id=auto[0],
+                assist_department_ids=auto[1],
+                automatic=True,
+                note="按派单目录自动派单",
+            )
+            order.refresh_from_db()
     return order
 
 
