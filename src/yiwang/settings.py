@@ -140,6 +140,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Deferred audit events (ratings) are moved into the chain by a per-process background flusher this many
+# seconds after a commit woke it; 0 flushes right after each commit. `yiwang serve` sets 0.05 (decision 0008).
+AUDIT_FLUSH_DELAY = float(os.environ.get("YIWANG_AUDIT_FLUSH_DELAY_MS", "0")) / 1000
 
 # --- Accounts and security ------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

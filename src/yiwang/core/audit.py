@@ -18,12 +18,14 @@ import contextlib
 import contextvars
 import datetime as dt
 import json
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import gmssl_fast
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
@@ -134,7 +136,60 @@ def _stage(events: list[dict[str, Any]]) -> None:
     PendingAuditEvent.objects.bulk_create(
         [PendingAuditEvent(**{k: v for k, v in e.items() if k != "_deferred"}) for e in events]
     )
-    transaction.on_commit(_flush_quietly)
+    transaction.on_commit(flush_soon)
+
+
+def flush_soon() -> None:
+    """After a commit that staged events: flush them now (``AUDIT_FLUSH_DELAY`` 0, the default: tests, the
+    CLI), or wake this process's background flusher, which waits that long to gather a batch and then
+    moves every pending event in one transaction (``yiwang serve`` sets a delay: at a thousand ratings a
+    second a flush per request would cost more than the request)."""
+    delay = getattr(settings, "AUDIT_FLUSH_DELAY", 0.0)
+    if delay <= 0:
+        _flush_quietly()
+    else:
+        _background.wake(delay)
+
+
+class _Flusher:
+    """One daemon thread per process that flushes pending events a moment after being woken."""
+
+    def __init__(self) -> None:
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self.delay = 0.05
+
+    def wake(self, delay: float) -> None:
+        self.delay = delay
+        if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                    self._wake = threading.Event()
+                    self._thread = threading.Thread(target=self._run, name="audit-flusher", daemon=True)
+                    self._pid = os.getpid()
+                    self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        import logging
+        import time
+
+        from django.db import connection
+
+        while True:
+            self._wake.wait()
+            time.sleep(self.delay)  # let the burst commit: one batch instead of one flush per request
+            self._wake.clear()
+            try:
+                flush_pending(wait=True)  # this thread may wait for the head; requests never do
+            except Exception:  # the next wake (or `yiwang audit flush`) picks them up
+                logging.getLogger(__name__).exception("audit flush failed")
+                connection.close()
+
+
+_background = _Flusher()
 
 
 _flushing = threading.Lock()

@@ -53,6 +53,8 @@ class Command(BaseCommand):
             argv.append("--access-log")
         argv.append("yiwang.wsgi:application")
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
+        # a background flusher per worker chains the deferred audit events in batches (decision 0008)
+        os.environ.setdefault("YIWANG_AUDIT_FLUSH_DELAY_MS", "50")
         self.stdout.write(
             f"yiwang: serving on http://{opts['host']}:{opts['port']}/ (granian WSGI, "
             f"{opts['workers']} workers × {opts['threads']} threads)"
