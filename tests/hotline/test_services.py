@@ -340,3 +340,21 @@ def test_only_handlers_sign(w):
         with pytest.raises(PermissionDenied):
             services.order_sign(actor=actor, order_id=o.pk)
     assert Assignment.objects.get(order=o).status == "pending"
+
+
+def test_intake_writes_the_number_with_the_row_on_postgresql(w, is_postgres):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        first, second = order(w), order(w)
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    if is_postgres:
+        assert updates == []  # ids come from a block of the sequence: the number is in the INSERT
+        assert second.pk != first.pk
+    else:
+        assert len(updates) == 2
+    for o in (first, second):
+        o.refresh_from_db()
+        assert o.number == f"{timezone.localtime(o.created_at):%Y%m%d}{o.pk:08d}"
+    assert WorkOrder.objects.filter(number__in=[first.number, second.number]).count() == 2
