@@ -343,6 +343,8 @@ def main() -> None:
         counts = json.loads(yiwang(env, "shell", "-c", COUNT_SCRIPT).stdout.strip().splitlines()[-1])
         verify = yiwang(env, "audit", "verify", check=False)
         # One process, one order at a time: the application's own cost, apart from HTTP and concurrency.
+        # With the background audit flusher, as under `yiwang serve`.
+        env["YIWANG_AUDIT_FLUSH_DELAY_MS"] = "50"
         in_process = yiwang(env, "shell", "-c", IN_PROCESS_SCRIPT).stdout.strip().splitlines()[-1].split()
     summary = run["result"]
     created = run["created_including_warmup"]
@@ -384,6 +386,10 @@ def main() -> None:
             "granian_threads": threads,
             "result": summary,
             "cpu_ms_per_order": cpu,
+            # What the measured CPU per order would allow if the machine's cores ran nothing else.
+            "orders_per_second_if_cores_were_idle": round((os.cpu_count() or 1) * 1000 / sum(cpu.values()), 1)
+            if all(cpu.values())
+            else None,
             "cpu_cores_busy": run["cpu_cores_busy"],
             "database_backends": run["database_backends"],
             "server_rss_mb": rss,
