@@ -163,6 +163,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_MAX_FAILURES = int(os.environ.get("YIWANG_LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("YIWANG_LOGIN_LOCKOUT_SECONDS", "900"))
 OTP_TTL_SECONDS = 300
+# A process remembers a bearer token's user and memberships this long (0: look them up on every request).
+API_TOKEN_CACHE_SECONDS = float(os.environ.get("YIWANG_API_TOKEN_CACHE_SECONDS", "5"))
 OTP_MAX_PER_PHONE_PER_HOUR = 5
 SMS_BACKEND = os.environ.get("YIWANG_SMS_BACKEND", "yiwang.accounts.sms.ConsoleSmsBackend")
 OIDC = {

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from tests.factories import DepartmentFactory, StaffFactory, UserFactory, person, resident_id, staff
 from yiwang.accounts import selectors, services
-from yiwang.accounts.models import Authorization, Enterprise, Person, User
+from yiwang.accounts.models import ApiToken, Authorization, Enterprise, Person, User
 from yiwang.accounts.roles import RealNameLevel, Role
 from yiwang.core import crypto
 from yiwang.core.errors import Conflict, PermissionDenied, ValidationFailed
@@ -208,6 +208,67 @@ def test_api_tokens_are_hashed_and_revocable():
     assert services.api_token_user(plain + "x") is None
     services.api_token_revoke(actor=user, token_id=token.pk)
     assert services.api_token_user(plain) is None
+
+
+def test_a_token_is_remembered_with_the_users_memberships(django_assert_num_queries):
+    dept = DepartmentFactory()
+    user = staff(Role.WINDOW_CLERK, dept)
+    _, plain = services.api_token_create(actor=user, name="脚本")
+    first = services.api_token_user(plain)
+    with django_assert_num_queries(0):
+        second = services.api_token_user(plain)
+        assert [m.role for m in selectors.memberships(second)] == [Role.WINDOW_CLERK]
+    assert first == second == user and first is not second  # each request gets its own copy
+    selectors.forget_memberships(second)
+    assert selectors.memberships(services.api_token_user(plain))  # the remembered user keeps its list
+
+
+def test_remembered_tokens_are_forgotten_on_changes_in_this_process():
+    dept = DepartmentFactory()
+    user = staff(Role.WINDOW_CLERK, dept)
+    token, plain = services.api_token_create(actor=user, name="脚本")
+    assert services.api_token_user(plain) == user
+    user.memberships.get().delete()  # a membership change applies at once
+    assert selectors.memberships(services.api_token_user(plain)) == []
+    user.is_active = False
+    user.save()
+    assert services.api_token_user(plain) is None
+    user.is_active = True
+    user.save()
+    services.api_token_revoke(actor=user, token_id=token.pk)
+    assert services.api_token_user(plain) is None
+
+
+def test_another_processs_revocation_applies_within_the_ttl(monkeypatch, settings):
+    user = UserFactory()
+    token, plain = services.api_token_create(actor=user, name="脚本")
+    assert services.api_token_user(plain) == user
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())  # no signal here: another process
+    assert services.api_token_user(plain) == user  # still remembered…
+    later = services.time.monotonic() + settings.API_TOKEN_CACHE_SECONDS + 0.1
+    monkeypatch.setattr(services.time, "monotonic", lambda: later)
+    assert services.api_token_user(plain) is None  # …until the TTL has passed
+
+
+def test_expiry_is_checked_on_remembered_tokens(django_assert_num_queries):
+    user = UserFactory()
+    token, plain = services.api_token_create(actor=user, name="x", ttl_days=1)
+    assert services.api_token_user(plain) == user
+    past = timezone.now() - dt.timedelta(seconds=1)  # as if the day had passed while it was remembered
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=past)
+    until, _, remembered = services._tokens[services.token_hash(plain)]
+    services._tokens[services.token_hash(plain)] = (until, past, remembered)
+    with django_assert_num_queries(1):  # not served from memory
+        assert services.api_token_user(plain) is None
+
+
+def test_tokens_are_looked_up_every_time_without_a_ttl(settings, django_assert_num_queries):
+    settings.API_TOKEN_CACHE_SECONDS = 0
+    user = UserFactory()
+    _, plain = services.api_token_create(actor=user, name="x")
+    services.api_token_user(plain)
+    with django_assert_num_queries(1):
+        assert services.api_token_user(plain) == user
 
 
 def test_expired_token_is_refused():

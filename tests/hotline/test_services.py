@@ -8,8 +8,9 @@ from django.utils import timezone
 from tests.factories import UserFactory, person
 from tests.hotline.factories import kb_entry, order, world
 from yiwang.accounts import sms
+from yiwang.core import audit
 from yiwang.core.errors import Conflict, InvalidTransition, NotAuthenticated, PermissionDenied, ValidationFailed
-from yiwang.core.models import AuditEvent
+from yiwang.core.models import AuditEvent, PendingAuditEvent
 from yiwang.hotline import services
 from yiwang.hotline.models import Assignment, ExtensionRequest, TimeLimit, Visit, WorkOrder
 from yiwang.hotline.services import NotAccepted
@@ -30,7 +31,46 @@ def test_intake_records_the_five_elements_and_a_number(w):
     assert (o.caller_name, o.region_id, o.cause) == ("王先生", w.geo.ws.code, "连续下雨")
     assert o.taken_by == w.agent and o.channel == "phone"
     assert [e.event for e in o.events.all()] == ["create"]
+    # Intake's audit event is staged with the order and chained after commit (deferred, in batches).
+    assert PendingAuditEvent.objects.filter(action="hotline.order.create", object_id=str(o.pk)).exists()
+    assert audit.flush_pending() >= 1
     assert AuditEvent.objects.filter(action="hotline.order.create", object_id=str(o.pk)).exists()
+    assert audit.verify().ok
+
+
+def test_intake_chains_its_audit_event_after_commit(w, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        o = order(w)
+    assert not PendingAuditEvent.objects.exists()
+    event = AuditEvent.objects.get(action="hotline.order.create", object_id=str(o.pk))
+    assert (event.actor_id, event.region_code, event.summary["number"]) == (w.agent.pk, o.region_id, o.number)
+    result = audit.verify()
+    assert result.ok and result.pending == 0
+
+
+def test_refused_intake_stages_no_audit_event(w):
+    with pytest.raises(NotAccepted):
+        order(w, title="家里着火了", content="楼下着火了，火很大，有人被困")
+    assert not PendingAuditEvent.objects.exists() and not WorkOrder.objects.exists()
+
+
+def test_automatic_dispatch_at_intake_is_chained_after_the_creation(w, monkeypatch):
+    monkeypatch.setattr(services, "_auto_dispatch_target", lambda order: (w.housing.pk, []))
+    o = order(w)
+    assert o.status == State.DISPATCHED
+    staged = list(PendingAuditEvent.objects.order_by("id").values_list("action", flat=True))
+    assert staged == ["hotline.order.create", "hotline.order.dispatch"]
+    assert audit.flush_pending() == 2
+    actions = list(AuditEvent.objects.filter(object_id=str(o.pk)).order_by("seq").values_list("action", flat=True))
+    assert actions == ["hotline.order.create", "hotline.order.dispatch"]
+    assert audit.verify().ok
+
+
+def test_later_steps_append_to_the_chain_at_once(w):
+    o = order(w)
+    services.order_dispatch(actor=w.agent, order_id=o.pk, department_id=w.housing.pk)
+    assert AuditEvent.objects.filter(action="hotline.order.dispatch", object_id=str(o.pk)).exists()
+    assert list(PendingAuditEvent.objects.values_list("action", flat=True)) == ["hotline.order.create"]
 
 
 @pytest.mark.parametrize(
@@ -300,3 +340,21 @@ def test_only_handlers_sign(w):
         with pytest.raises(PermissionDenied):
             services.order_sign(actor=actor, order_id=o.pk)
     assert Assignment.objects.get(order=o).status == "pending"
+
+
+def test_intake_writes_the_number_with_the_row_on_postgresql(w, is_postgres):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        first, second = order(w), order(w)
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    if is_postgres:
+        assert updates == []  # ids come from a block of the sequence: the number is in the INSERT
+        assert second.pk != first.pk
+    else:
+        assert len(updates) == 2
+    for o in (first, second):
+        o.refresh_from_db()
+        assert o.number == f"{timezone.localtime(o.created_at):%Y%m%d}{o.pk:08d}"
+    assert WorkOrder.objects.filter(number__in=[first.number, second.number]).count() == 2

@@ -30,6 +30,13 @@ def memberships(user: Any) -> list[StaffMembership]:
     return cached
 
 
+def copy_memberships(source: Any, target: Any) -> None:
+    """Give ``target`` (a copy of the user ``source``) its own list of the memberships ``source`` has loaded."""
+    cached = getattr(source, _CACHE_ATTR, None)
+    if cached is not None:
+        setattr(target, _CACHE_ATTR, list(cached))
+
+
 def forget_memberships(user: Any) -> None:
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)

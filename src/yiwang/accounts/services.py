@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 import pyotp
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from yiwang.core import audit, crypto
@@ -528,14 +531,59 @@ def api_token_revoke(*, actor: User, token_id: int) -> None:
     audit.record(actor=actor, action="accounts.token_revoked", obj=token)
 
 
+_tokens: dict[str, tuple[float, dt.datetime | None, User]] = {}
+
+
+def forget_api_tokens(**_kwargs: Any) -> None:
+    """Drop the remembered bearer tokens of this process, now and once the current transaction commits
+    (connected to changes of tokens, users and memberships; other processes forget within the TTL)."""
+    _tokens.clear()
+    transaction.on_commit(_tokens.clear)
+
+
 def api_token_user(plain: str) -> User | None:
-    """The active user behind a bearer token, or None."""
+    """The active user behind a bearer token, or None.
+
+    A process remembers a token's user, with the user's memberships, for ``settings.API_TOKEN_CACHE_SECONDS``
+    (an API client sends many requests; two statements each were a quarter of an intake request's CPU). A
+    revocation, a deactivation or a membership change made in this process applies at once, in another one
+    within that time (docs/decisions/0012); expiry is checked on every request.
+    """
     if not plain or not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
         return None
     now = timezone.now()
-    token = ApiToken.objects.select_related("user").filter(key_hash=token_hash(plain), revoked_at__isnull=True).first()
+    key = token_hash(plain)
+    ttl = settings.API_TOKEN_CACHE_SECONDS
+    hit = _tokens.get(key) if ttl > 0 else None
+    if hit is not None:
+        until, expires_at, user = hit
+        if time.monotonic() < until and not (expires_at and expires_at <= now):
+            return _copy_user(user)
+        _tokens.pop(key, None)
+    token = ApiToken.objects.select_related("user").filter(key_hash=key, revoked_at__isnull=True).first()
     if token is None or (token.expires_at and token.expires_at <= now) or not token.user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    if ttl <= 0:
+        return token.user
+    user = token.user
+    selectors.memberships(user)  # remembered with the user
+    if len(_tokens) >= 10_000:
+        _tokens.clear()
+    _tokens[key] = (time.monotonic() + ttl, token.expires_at, user)
+    return _copy_user(user)
+
+
+def _copy_user(user: User) -> User:
+    """A request's own copy of a remembered user (its state and its memberships list are not shared)."""
+    mine = copy.copy(user)
+    selectors.copy_memberships(user, mine)
+    return mine
+
+
+for _model in (ApiToken, User, StaffMembership):
+    post_save.connect(forget_api_tokens, sender=_model, dispatch_uid=f"accounts-forget-tokens-save-{_model.__name__}")
+    post_delete.connect(
+        forget_api_tokens, sender=_model, dispatch_uid=f"accounts-forget-tokens-delete-{_model.__name__}"
+    )

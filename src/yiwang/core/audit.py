@@ -5,7 +5,8 @@ just before the action's transaction commits, so the chain head is locked for mi
 for the whole action. Outside an action :func:`record` appends at once.
 
 The chain head is the one serialisation point: every appending transaction holds it until it commits.
-High-volume actions (a citizen's rating) therefore record with ``deferred=True``: the event is written to
+High-volume actions (a citizen's rating, 12345 intake) therefore record with ``deferred=True`` (or inside
+:func:`deferring`): the event is written to
 :class:`PendingAuditEvent` in the same transaction, without the head, and :func:`flush_pending` moves
 pending events into the chain in batches after commit (skipping when another flush holds the head) and
 from ``yiwang audit flush``. Nothing is lost: an event exists exactly when its change does.
@@ -13,6 +14,7 @@ from ``yiwang audit flush``. Nothing is lost: an event exists exactly when its c
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
 import json
@@ -35,6 +37,18 @@ from .models import GENESIS_HASH, AuditChainHead, AuditEvent, PendingAuditEvent
 _pending: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar(
     "yiwang_audit_pending", default=None
 )
+_defer_all: contextvars.ContextVar[bool] = contextvars.ContextVar("yiwang_audit_defer_all", default=False)
+
+
+@contextlib.contextmanager
+def deferring() -> Iterator[None]:
+    """Record every event inside the block as deferred, nested actions' too (a high-volume action whose
+    nested steps must stay after its own event in the chain: 12345 intake with its automatic dispatch)."""
+    token = _defer_all.set(True)
+    try:
+        yield
+    finally:
+        _defer_all.reset(token)
 
 
 def _json_safe(value: Any) -> Any:
@@ -106,12 +120,12 @@ def record(
         "ip": ctx.ip,
         "channel": ctx.channel,
     }
-    if deferred:
+    if deferred or _defer_all.get():
         event["_deferred"] = True
     pending = _pending.get()
     if pending is not None:
         pending.append(event)
-    elif deferred:
+    elif event.get("_deferred"):
         _stage([event])
     else:
         with transaction.atomic():
