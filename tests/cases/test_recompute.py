@@ -133,10 +133,12 @@ def test_grouped_recompute_equals_the_per_case_engine(w):
     calendar, open and closed clock stops: every stored value equals what the per-case engine gives."""
     import itertools
 
-    workdays.calendar_day_set(actor=SYSTEM, date=D(2026, 10, 12), is_workday=False, name="区调休", region_code="440106000000")
+    workdays.calendar_day_set(
+        actor=SYSTEM, date=D(2026, 10, 12), is_workday=False, name="区调休", region_code="440106000000"
+    )
     case = f.accepted(w)
     variants = []
-    for start, (p, l), unit, ext, region, state in itertools.product(
+    for start, (p, legal), unit, ext, region, state in itertools.product(
         [D(2026, 9, 28), D(2026, 9, 30), D(2026, 10, 9), D(2026, 12, 24)],
         [(5, 10), (10, None), (None, 20), (None, None), (30, 20)],
         ["workday", "natural", ""],
@@ -148,7 +150,7 @@ def test_grouped_recompute_equals_the_per_case_engine(w):
             {
                 "accepted_on": start,
                 "promised_limit": p,
-                "legal_limit": l,
+                "legal_limit": legal,
                 "promised_unit": unit,
                 "legal_unit": "natural" if unit == "" and p == 30 else unit,
                 "extension_days": ext,

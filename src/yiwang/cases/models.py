@@ -140,12 +140,19 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # partial index in Meta (most cases have none)
     )
     contact_name = models.CharField("联系人", max_length=100, blank=True)
     contact_phone = models.CharField("联系电话", max_length=20, blank=True)
     form_data = models.JSONField("申请表", default=dict, blank=True)
     window = models.ForeignKey(
-        "directory.Window", verbose_name="收件窗口", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "directory.Window",
+        verbose_name="收件窗口",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # partial index in Meta (online cases have none)
     )
     current_step = models.PositiveSmallIntegerField("当前环节", default=0)
     handler = models.ForeignKey(
@@ -155,6 +162,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # partial index in Meta (unassigned cases have none)
     )
     supplement_round = models.PositiveSmallIntegerField("补正次数", default=0)
     return_note = models.CharField("退回/不予受理理由", max_length=2000, blank=True)
@@ -204,6 +212,13 @@ class Case(models.Model):
                 fields=["promised_due", "id", "region_code", "yellow_on"],
                 name="case_queue_due_idx",
                 condition=Q(state="in_process"),
+            ),
+            # Optional foreign keys, indexed only where set: every insert and every bulk deadline rewrite of a
+            # row without them skips these indexes (lookups by value still use them).
+            models.Index(fields=["handler"], name="case_handler_idx", condition=Q(handler__isnull=False)),
+            models.Index(fields=["window"], name="case_window_idx", condition=Q(window__isnull=False)),
+            models.Index(
+                fields=["authorization"], name="case_authorization_idx", condition=Q(authorization__isnull=False)
             ),
             # recompute after a calendar change: open cases under deadlines
             models.Index(

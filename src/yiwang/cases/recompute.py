@@ -215,6 +215,10 @@ def _write_groups(rows: list[tuple]) -> int:
                 for row in rows:
                     copy.write_row(row)
             cursor.execute(f"ANALYZE {TEMP}")
+            # join the few thousand groups by hashing them, walking the cases once; never sort a million rows
+            cursor.execute("SET LOCAL enable_mergejoin = off")
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
         else:
             cursor.execute(
                 f"CREATE TEMP TABLE {TEMP} (region_code text, state text, accepted_on text, pl integer, pu text, "
@@ -222,7 +226,7 @@ def _write_groups(rows: list[tuple]) -> int:
                 "PRIMARY KEY (region_code, state, accepted_on, pl, pu, ll, lu, ext)) WITHOUT ROWID"
             )
             cursor.executemany(
-                f"INSERT INTO {TEMP} ({columns}) VALUES ({', '.join(['%s'] * 13)})",
+                f"INSERT INTO {TEMP} ({columns}) VALUES ({', '.join(['%s'] * 13)})",  # noqa: S608
                 [
                     (r, s, a.isoformat(), pl, pu, ll, lu, ext, p.isoformat(), leg.isoformat(), y.isoformat(), prov, lvl)
                     for r, s, a, pl, pu, ll, lu, ext, p, leg, y, prov, lvl in rows
