@@ -221,8 +221,10 @@ def _write_groups(rows: list[tuple]) -> int:
             cursor.execute("SET LOCAL work_mem = '64MB'")
         else:
             cursor.execute(
-                f"CREATE TEMP TABLE {TEMP} (region_code text, state text, accepted_on text, pl integer, pu text, "
-                "ll integer, lu text, ext integer, p text, l text, y text, prov integer, lvl integer, "
+                # the same declared types (so affinities) as cases_case: the join probes this table's key
+                f"CREATE TEMP TABLE {TEMP} (region_code varchar(12), state varchar(20), accepted_on date, "
+                "pl integer, pu varchar(10), ll integer, lu varchar(10), ext integer, p date, l date, y date, "
+                "prov bool, lvl smallint unsigned, "
                 "PRIMARY KEY (region_code, state, accepted_on, pl, pu, ll, lu, ext)) WITHOUT ROWID"
             )
             cursor.executemany(
