@@ -34,6 +34,7 @@ from common import (
     free_port,
     fresh_postgres,
     http_load,
+    process_tree_cpu_s,
     process_tree_rss_mb,
     serve,
     summarize_ms,
@@ -139,14 +140,19 @@ def http_submissions(env: dict[str, str], *, duration: float, concurrency: int, 
 
     port = free_port(PORT)
     with serve(env, port=port, workers=workers, threads=max(4, concurrency // workers)) as server:
+        cpu_before = process_tree_cpu_s(server["pid"])
         result = http_load(port, request, concurrency=concurrency, duration=duration, warmup=3.0, ok_statuses=(201,))
+        cpu_used = process_tree_cpu_s(server["pid"]) - cpu_before
         rss = process_tree_rss_mb(server["pid"])
+    total = result.ok + result.errors + result.warmup_requests
     return {
         "concurrency": concurrency,
         "workers": workers,
         "files_per_submission": len(materials),
         "bytes_per_submission": len(bodies[0][0]),
         **result.summary(),
+        # granian workers' CPU over warm-up + measurement, per request served (PostgreSQL's own CPU not included)
+        "server_cpu_ms_per_request": round(cpu_used * 1000 / total, 1) if total else None,
         "rss_mb": rss,
     }
 
