@@ -5,9 +5,12 @@
    applicants: submissions/s and latency p50/p99. Target on PostgreSQL: ≥ 300/s with p99 ≤ 100 ms.
 2. **即将超期 / 已超期 queues over 1 million open cases** — rows bulk-generated (COPY on PostgreSQL,
    executemany on SQLite) with deadlines from the vectorised engine; then the first page (50 rows) of each
-   queue in a district supervisor's scope, and the queue counts: p50/p99. Target: page p99 ≤ 50 ms.
+   queue in a district and a city supervisor's scope, the next page by keyset cursor, and the queue counts
+   (capped): p50/p99. Target: page p99 ≤ 50 ms.
 3. **Deadline recompute after a calendar change** for the same 1 million open cases (a 2026 day becomes a
-   holiday; every case whose period spans 2026 is recomputed set-based): wall-clock. Target ≤ 60 s.
+   holiday; every case whose period spans 2026 is recomputed set-based: one GROUP BY over the deadline
+   inputs, the per-case engine once per distinct tuple, one UPDATE … FROM a temporary table): wall-clock.
+   Target ≤ 60 s.
 
 Usage: ``python bench/run.py cases`` (or ``python bench/cases.py [--rows N] [--duration S] [--only http|queue]``).
 Writes bench/results/cases.json.
@@ -31,6 +34,7 @@ from common import (
     free_port,
     fresh_postgres,
     http_load,
+    process_tree_cpu_s,
     process_tree_rss_mb,
     serve,
     summarize_ms,
@@ -40,6 +44,7 @@ from common import (
 
 PDF = b"%PDF-1.4\n% yiwang bench material " + b"x" * 900 + b"\n%%EOF\n"
 PORT = int(os.environ.get("YIWANG_BENCH_PORT", "8103"))
+DB_PREFIX = os.environ.get("YIWANG_BENCH_DB_PREFIX", "yiwang_bench_cases")
 
 SETUP_APPLICANTS = r"""
 import json, os, django
@@ -135,14 +140,19 @@ def http_submissions(env: dict[str, str], *, duration: float, concurrency: int, 
 
     port = free_port(PORT)
     with serve(env, port=port, workers=workers, threads=max(4, concurrency // workers)) as server:
+        cpu_before = process_tree_cpu_s(server["pid"])
         result = http_load(port, request, concurrency=concurrency, duration=duration, warmup=3.0, ok_statuses=(201,))
+        cpu_used = process_tree_cpu_s(server["pid"]) - cpu_before
         rss = process_tree_rss_mb(server["pid"])
+    total = result.ok + result.errors + result.warmup_requests
     return {
         "concurrency": concurrency,
         "workers": workers,
         "files_per_submission": len(materials),
         "bytes_per_submission": len(bodies[0][0]),
         **result.summary(),
+        # granian workers' CPU over warm-up + measurement, per request served (PostgreSQL's own CPU not included)
+        "server_cpu_ms_per_request": round(cpu_used * 1000 / total, 1) if total else None,
         "rss_mb": rss,
     }
 
@@ -350,6 +360,16 @@ def queues(samples: int = 200) -> dict:
                     rows = len(list(selectors.queue(user=user, key=key)[:50]))
                 times.append(t.elapsed)
             out[f"{label}_{key}_page"] = {"rows": rows, **summarize_ms(times)}
+            # keyset pagination: the page after the first one (cursor = last row's promised_due and id)
+            first = list(selectors.queue(user=user, key=key)[:50])
+            if first:
+                after = (first[-1].promised_due, first[-1].pk)
+                times = []
+                for _ in range(samples // 4):
+                    with Timer() as t:
+                        rows = len(list(selectors.queue(user=user, key=key, after=after)[:50]))
+                    times.append(t.elapsed)
+                out[f"{label}_{key}_next_page"] = {"rows": rows, **summarize_ms(times)}
         times = []
         for _ in range(max(10, samples // 10)):
             with Timer() as t:
@@ -375,7 +395,7 @@ def recompute() -> dict:
     calendar.invalidate()
     open_cases = rc.candidates(years=[holiday.year]).count()
     with Timer() as t:
-        stats = rc.recompute_open_cases(years=[holiday.year])
+        stats = rc.recompute_open_cases(years=[holiday.year], actor=SystemActor("bench"))
     sample = Case.objects.filter(state="in_process").order_by("pk").first()
     return {
         "changed_day": holiday.isoformat(),
@@ -409,8 +429,11 @@ def million(database_url: str | None, var_dir: str, rows: int) -> dict:
 def child(rows: int, var_dir: str, db: str) -> None:
     _django(db or None, var_dir)
     result = {"generate": generate(rows)}
+    result["generate"]["load_average_after"] = os.getloadavg()
     result["queues"] = queues()
+    result["queues"]["load_average_after"] = os.getloadavg()
     result["recompute"] = recompute()
+    result["recompute"]["load_average_after"] = os.getloadavg()
     result["queues_after_recompute"] = {k: v for k, v in queues(samples=50).items() if k.endswith("_page")}
     print(json.dumps(result, ensure_ascii=False, default=str))
 
@@ -432,35 +455,40 @@ def main(argv: list[str] | None = None) -> None:
     results: dict = {
         "targets": {"http_submissions_per_s": 300, "http_p99_ms": 100, "queue_page_p99_ms": 50, "recompute_1m_s": 60}
     }
+    results["load_average_at_start"] = os.getloadavg()
     previous = ROOT / "bench" / "results" / "cases.json"
     if args.only and previous.exists():
         old = json.loads(previous.read_text())
         results.update({k: v for k, v in old.items() if k in ("http", "million")})
     if args.only in (None, "http"):
         results["http"] = {}
-        with fresh_postgres(f"yiwang_bench_cases_http_{os.getpid()}") as url, tempfile.TemporaryDirectory() as tmp:
+        with fresh_postgres(f"{DB_PREFIX}_http_{os.getpid()}") as url, tempfile.TemporaryDirectory() as tmp:
             print("HTTP submissions on PostgreSQL …", flush=True)
             results["http"]["postgresql"] = http_submissions(
                 bench_env(tmp, url), duration=args.duration, concurrency=args.concurrency, workers=args.workers
             )
+            results["http"]["postgresql"]["load_average_after"] = os.getloadavg()
             print(results["http"]["postgresql"], flush=True)
         with tempfile.TemporaryDirectory() as tmp:
             print("HTTP submissions on SQLite …", flush=True)
             results["http"]["sqlite"] = http_submissions(
                 bench_env(tmp), duration=args.duration, concurrency=args.concurrency, workers=args.workers
             )
+            results["http"]["sqlite"]["load_average_after"] = os.getloadavg()
             print(results["http"]["sqlite"], flush=True)
         write_result("cases", results)  # keep what is measured if a later stage is stopped
     if args.only in (None, "queue"):
         results["million"] = {"rows": args.rows}
-        with fresh_postgres(f"yiwang_bench_cases_1m_{os.getpid()}") as url, tempfile.TemporaryDirectory() as tmp:
+        with fresh_postgres(f"{DB_PREFIX}_1m_{os.getpid()}") as url, tempfile.TemporaryDirectory() as tmp:
             print(f"{args.rows:,} open cases on PostgreSQL …", flush=True)
             results["million"]["postgresql"] = million(url, tmp, args.rows)
+            results["million"]["postgresql"]["load_average_after"] = os.getloadavg()
             print(json.dumps(results["million"]["postgresql"], ensure_ascii=False)[:1500], flush=True)
         write_result("cases", results)
         with tempfile.TemporaryDirectory() as tmp:
             print(f"{args.rows:,} open cases on SQLite …", flush=True)
             results["million"]["sqlite"] = million(None, tmp, args.rows)
+            results["million"]["sqlite"]["load_average_after"] = os.getloadavg()
             print(json.dumps(results["million"]["sqlite"], ensure_ascii=False)[:1500], flush=True)
     results["load_average_at_end"] = os.getloadavg()
     results["note"] = (

@@ -193,6 +193,28 @@ def process_tree_rss_mb(pid: int) -> float:
     return round(total / 1024, 1)
 
 
+def _tree_pids(pid: int) -> list[int]:
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+        pids += [int(p) for p in out.split()]
+    return pids
+
+
+def process_tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its children (granian workers).
+
+    Sampled before and after a load run it gives server CPU per request: a figure that does not depend on
+    how busy the rest of the machine is."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in _tree_pids(pid):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 @dataclass
 class LoadResult:
     ok: int = 0
@@ -200,6 +222,7 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     elapsed: float = 0.0
+    warmup_requests: int = 0  # sent during warm-up (not in the figures)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -241,7 +264,7 @@ def http_load(
         i = 0
         local_lat: list[float] = []
         local_status: dict[int, int] = {}
-        ok = err = 0
+        ok = err = warm = 0
         while True:
             now = time.perf_counter()
             if now >= stop_at:
@@ -266,7 +289,10 @@ def http_load(
                     ok += 1
                 else:
                     err += 1
+            else:
+                warm += 1
         with lock:
+            result.warmup_requests += warm
             result.latencies += local_lat
             result.ok += ok
             result.errors += err

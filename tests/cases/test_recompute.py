@@ -99,3 +99,95 @@ def test_refresh_levels(w):
     assert recompute.refresh_levels(on=D(2026, 10, 19)) == 1
     assert Case.objects.get(pk=case.pk).warning_level == 2
     assert recompute.refresh_levels(on=D(2026, 10, 19)) == 0
+
+
+def _clones(case, variants):
+    """Copies of an accepted case with other deadline inputs (bulk-created: no engine run on insert)."""
+    from django.forms.models import model_to_dict
+
+    base = model_to_dict(case, exclude=["id", "number", "item", "version", "department", "applicant", "filed_by"])
+    base = {k: v for k, v in base.items() if k in {f.attname for f in Case._meta.concrete_fields}}
+    rows = []
+    for n, v in enumerate(variants):
+        fields = {
+            **base,
+            "item_id": case.item_id,
+            "version_id": case.version_id,
+            "department_id": case.department_id,
+            "applicant_id": case.applicant_id,
+            "filed_by_id": case.filed_by_id,
+            "number": f"{case.number}-{n}",
+            "promised_due": None,
+            "legal_due": None,
+            "yellow_on": None,
+            "deadlines_provisional": False,
+            "warning_level": 0,
+            **v,
+        }
+        rows.append(Case(**fields))
+    return Case.objects.bulk_create(rows)
+
+
+def test_grouped_recompute_equals_the_per_case_engine(w):
+    """Many cases sharing input tuples, natural and working units, missing limits, extensions, a regional
+    calendar, open and closed clock stops: every stored value equals what the per-case engine gives."""
+    import itertools
+
+    workdays.calendar_day_set(
+        actor=SYSTEM, date=D(2026, 10, 12), is_workday=False, name="区调休", region_code="440106000000"
+    )
+    case = f.accepted(w)
+    variants = []
+    for start, (p, legal), unit, ext, region, state in itertools.product(
+        [D(2026, 9, 28), D(2026, 9, 30), D(2026, 10, 9), D(2026, 12, 24)],
+        [(5, 10), (10, None), (None, 20), (None, None), (30, 20)],
+        ["workday", "natural", ""],
+        [0, 5],
+        ["440106000000", "440104000000"],
+        ["in_process", "special"],
+    ):
+        variants.append(
+            {
+                "accepted_on": start,
+                "promised_limit": p,
+                "legal_limit": legal,
+                "promised_unit": unit,
+                "legal_unit": "natural" if unit == "" and p == 30 else unit,
+                "extension_days": ext,
+                "region_code": region,
+                "state": state,
+            }
+        )
+    clones = _clones(case, variants * 2)  # every tuple twice: one computation serves both
+    paused = clones[:3]
+    CasePause.objects.create(case=paused[0], kind="special", start=D(2026, 10, 9), end=D(2026, 10, 13))
+    CasePause.objects.create(case=paused[1], kind="supplement", start=D(2026, 10, 12))
+    on = D(2026, 10, 14)
+    stats = recompute.recompute_open_cases(on=on)
+    assert stats["paused"] == 2
+    assert stats["groups"] < stats["checked"] - stats["paused"]
+    for c in [case, *clones]:
+        assert stored(c) == expected(c, on), c.number
+    assert recompute.recompute_open_cases(on=on)["changed"] == 0
+
+
+def test_recompute_leaves_closed_and_unrelated_cases_alone(w):
+    live = open_case(w, D(2026, 9, 28))
+    done = open_case(w, D(2026, 9, 28))
+    Case.objects.filter(pk=done.pk).update(state="completed", warning_level=0, yellow_on=None)
+    Case.objects.filter(pk=live.pk).update(warning_level=0, yellow_on=None)
+    recompute.recompute_open_cases(on=D(2026, 10, 14))
+    assert stored(live) == expected(live, D(2026, 10, 14))
+    assert Case.objects.get(pk=done.pk).yellow_on is None
+
+
+def test_one_audit_event_per_run(w):
+    from yiwang.core.models import AuditEvent
+
+    open_case(w, D(2026, 9, 28))
+    open_case(w, D(2026, 9, 29))
+    before = AuditEvent.objects.filter(action="case.deadlines_recompute").count()
+    stats = recompute.recompute_open_cases(years=[2026], on=D(2026, 10, 14))
+    events = AuditEvent.objects.filter(action="case.deadlines_recompute")
+    assert events.count() == before + 1
+    assert events.order_by("-id").first().summary["checked"] == stats["checked"] == 2

@@ -586,3 +586,22 @@ def test_staff_role_changes_scope(w):
     assert case not in selectors.visible_cases(user=other_head)
     assert case in selectors.visible_cases(user=w.supervisor)
     assert case in selectors.visible_cases(user=w.head)
+
+
+def test_citizen_application_audit_is_deferred_staff_actions_are_not(w, django_capture_on_commit_callbacks):
+    """Decision 0007: a citizen's online application stages its audit events (chained after commit in a
+    batch); a clerk's acceptance chains at once. Either way every event ends up in the verified chain."""
+    from yiwang.core import audit
+    from yiwang.core.models import PendingAuditEvent
+
+    with django_capture_on_commit_callbacks(execute=False):
+        case = f.submitted(w)
+    staged = set(PendingAuditEvent.objects.filter(object_id=str(case.pk)).values_list("action", flat=True))
+    assert staged == {"case.create", "case.submit"}
+    assert not AuditEvent.objects.filter(object_id=str(case.pk), action__in=staged).exists()
+    audit.flush_pending()
+    assert AuditEvent.objects.filter(object_id=str(case.pk), action__in=staged).count() == 2
+    assert not PendingAuditEvent.objects.exists()
+    services.case_pretrial(actor=w.clerk, case_id=case.pk, outcome="pass")
+    assert AuditEvent.objects.filter(object_id=str(case.pk), action="case.pretrial_pass").exists()
+    assert audit.verify().ok

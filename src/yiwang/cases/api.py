@@ -395,14 +395,20 @@ def queue_counts(request):
 
 class CaseQueueQuery(PageQuery):
     region: str | None = Field(None, pattern=r"^\d{2,12}$", description="区划代码前缀")
+    after: str | None = Field(
+        None,
+        pattern=r"^\d{4}-\d{2}-\d{2}\.\d{1,18}$",
+        description="游标翻页（在办/即将超期/已超期）：上一页最后一条的“承诺办结日.ID”，如 2026-12-01.1234",
+    )
 
 
 @router.get(
     "/cases/queues/{key}", response=with_errors(list[CaseOut], 401, 403, 404), summary="队列：待预审/待受理/…/已超期"
 )
 def queue_list(request, key: Literal[tuple(QUEUE_KEYS)], query: Query[CaseQueueQuery]):  # type: ignore[valid-type]
-    qs = selectors.queue(user=request.auth, key=key, region_prefix=query.region).select_related("item", "version")
-    return [case_out(c) for c in page(qs, limit=query.limit, offset=query.offset)]
+    after = selectors.parse_cursor(query.after) if query.after else None
+    qs = selectors.queue(user=request.auth, key=key, region_prefix=query.region, after=after)
+    return [case_out(c) for c in page(qs.select_related("item", "version"), limit=query.limit, offset=query.offset)]
 
 
 @router.get("/cases/messages", response=with_errors(list[CaseMessageOut], 401), summary="站内消息")

@@ -105,7 +105,8 @@ class Case(models.Model):
         POST = "post", "邮寄送达"
         ONLINE = "online", "电子送达"
 
-    number = models.CharField("办件编号", max_length=50, unique=True, null=True, blank=True)
+    # unique through Meta.constraints: the same check without PostgreSQL's extra ``LIKE`` index on the column
+    number = models.CharField("办件编号", max_length=50, null=True, blank=True)
     item = models.ForeignKey("catalog.ServiceItem", verbose_name="事项", on_delete=models.PROTECT, related_name="+")
     version = models.ForeignKey(
         "catalog.ServiceItemVersion", verbose_name="事项版本", on_delete=models.PROTECT, related_name="+"
@@ -120,7 +121,11 @@ class Case(models.Model):
     channel = models.CharField("申请渠道", max_length=10, choices=Channel.choices, default=Channel.ONLINE)
 
     applicant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="cases"
+        settings.AUTH_USER_MODEL,
+        verbose_name="申请人",
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_index=False,  # case_applicant_idx (applicant, -created_at) serves every lookup by applicant
     )
     applicant_kind = models.CharField("申请人类型", max_length=12, choices=ApplicantKind.choices)
     applicant_name = models.CharField("申请人名称", max_length=200)
@@ -135,12 +140,19 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # partial index in Meta (most cases have none)
     )
     contact_name = models.CharField("联系人", max_length=100, blank=True)
     contact_phone = models.CharField("联系电话", max_length=20, blank=True)
     form_data = models.JSONField("申请表", default=dict, blank=True)
     window = models.ForeignKey(
-        "directory.Window", verbose_name="收件窗口", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "directory.Window",
+        verbose_name="收件窗口",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # partial index in Meta (online cases have none)
     )
     current_step = models.PositiveSmallIntegerField("当前环节", default=0)
     handler = models.ForeignKey(
@@ -150,6 +162,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # partial index in Meta (unassigned cases have none)
     )
     supplement_round = models.PositiveSmallIntegerField("补正次数", default=0)
     return_note = models.CharField("退回/不予受理理由", max_length=2000, blank=True)
@@ -186,16 +199,26 @@ class Case(models.Model):
     class Meta:
         verbose_name = "办件"
         verbose_name_plural = "办件"
+        constraints = [models.UniqueConstraint(fields=["number"], name="case_number_unique")]
         indexes = [
             models.Index(fields=["applicant", "-created_at"], name="case_applicant_idx"),
             models.Index(fields=["state", "region_code"], name="case_state_region_idx"),
             models.Index(fields=["state", "department", "region_code"], name="case_state_dept_idx"),
-            # 即将超期 / 已超期 queues: only cases under the clock, in due-date order; the region range and the
-            # yellow-light day are checked inside the index, so a page reads ~50 heap rows whatever the scope.
+            # 即将超期 / 已超期 (and 在办) queues: only cases under the clock, in exactly the queue's order
+            # (promised_due, id), so a page is the first 50 matching index entries: no sort, whatever the scope.
+            # The region range and the yellow-light day are key columns after the unique id: they do not change
+            # the order but are checked inside the index, so rows out of scope are never read from the heap.
             models.Index(
-                fields=["promised_due", "region_code", "yellow_on"],
-                name="case_inprocess_due_idx",
+                fields=["promised_due", "id", "region_code", "yellow_on"],
+                name="case_queue_due_idx",
                 condition=Q(state="in_process"),
+            ),
+            # Optional foreign keys, indexed only where set: every insert and every bulk deadline rewrite of a
+            # row without them skips these indexes (lookups by value still use them).
+            models.Index(fields=["handler"], name="case_handler_idx", condition=Q(handler__isnull=False)),
+            models.Index(fields=["window"], name="case_window_idx", condition=Q(window__isnull=False)),
+            models.Index(
+                fields=["authorization"], name="case_authorization_idx", condition=Q(authorization__isnull=False)
             ),
             # recompute after a calendar change: open cases under deadlines
             models.Index(

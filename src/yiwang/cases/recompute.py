@@ -1,31 +1,53 @@
 """Recomputing stored deadlines in bulk: after a calendar change, and every morning for warning levels.
 
-Set-based: the cases are read in chunks as columns, their due dates computed with numpy over the
-calendar's cumulative working-day array (:mod:`.bulk`), and written back with one statement per chunk
-(PostgreSQL: ``UPDATE … FROM (VALUES …)``; SQLite: ``executemany``). Cases with clock stops (a minority)
-go through the per-case engine. Nothing here calls ``save()`` per case.
+Set-based, in one transaction:
+
+1. The open cases under the clock *without clock stops* (nearly all) are grouped by their deadline inputs —
+   region (the calendar), state, start day, both limits with their units, approved extension days — in one
+   ``GROUP BY``: a million cases have a few tens of thousands of distinct input tuples (start days × limits ×
+   regions). Each tuple is computed **once** with the pure per-case engine (:func:`.deadlines.for_case`, the
+   very function an action uses), so the bulk result equals the per-case result by construction.
+2. The results go into a temporary table (``COPY`` on PostgreSQL, ``executemany`` on SQLite) and one
+   ``UPDATE … FROM`` joins them back to the cases on the input tuple, writing only rows whose stored values
+   differ. The state is part of the key, so a case that an action moves on (pause, extension, decision)
+   while the statement runs no longer matches its group and keeps what the action wrote.
+3. Cases with clock stops (补正, 特别程序: a minority) go through the per-case engine with their pauses.
+
+Audit: no event per case — a recompute changes no decision and no input of any case; it re-derives stored
+dates from a calendar change that is itself an audited action (``workdays.calendar_day_set`` …). One
+``case.deadlines_recompute`` audit event per run records the years, the counts and the duration.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import defaultdict
 from typing import Any
 
-import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from yiwang.workdays.calendar import get_calendar
-from yiwang.workdays.engine import Unit
 
-from . import bulk, clock
+from . import clock
 from . import deadlines as dl
 from .models import Case, CasePause
 from .states import UNDER_DEADLINE
 
-CHUNK = 50_000
+CHUNK = 5_000  # cases with clock stops per round trip
+# The deadline inputs of a running clock (see services.clock_of), in the temporary table's column order.
+KEY = (
+    "region_code",
+    "state",
+    "accepted_on",
+    "promised_limit",
+    "promised_unit",
+    "legal_limit",
+    "legal_unit",
+    "extension_days",
+)
 COLUMNS = (
     "id",
     "region_code",
@@ -41,6 +63,8 @@ COLUMNS = (
     "deadlines_provisional",
     "warning_level",
 )
+NO_LIMIT = -1  # stands for NULL limits in the join key (NULL never equals NULL)
+TEMP = "_yiwang_deadline_groups"
 
 
 def candidates(*, years: list[int] | None = None) -> Any:
@@ -52,144 +76,194 @@ def candidates(*, years: list[int] | None = None) -> Any:
     return qs
 
 
-def _natural(values: np.ndarray) -> np.ndarray:
-    return np.array([Unit.parse(v or "working") is Unit.NATURAL for v in values], dtype=bool)
+def _has_pauses() -> Exists:
+    return Exists(CasePause.objects.filter(case_id=OuterRef("pk")))
 
 
-def _write(rows: list[tuple]) -> None:
-    """rows: (id, promised_due, legal_due, yellow_on, provisional, level)."""
-    if not rows:
-        return
-    table = connection.ops.quote_name(Case._meta.db_table)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            from psycopg import sql
+class _Calendars:
+    """``get_calendar`` once per region for the run (inside a transaction it re-checks the version per call)."""
 
-            with cursor.cursor.copy(
-                sql.SQL("COPY {} (id, p, l, y, prov, lvl) FROM STDIN").format(sql.Identifier("_recompute"))
-            ) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            cursor.execute(
-                f"UPDATE {table} c SET promised_due = r.p, legal_due = r.l, yellow_on = r.y, "  # noqa: S608
-                "deadlines_provisional = r.prov, warning_level = r.lvl FROM _recompute r WHERE c.id = r.id"
-            )
-            cursor.execute("TRUNCATE _recompute")
-        else:
-            cursor.executemany(
-                f"UPDATE {table} SET promised_due = %s, legal_due = %s, yellow_on = %s, "  # noqa: S608
-                "deadlines_provisional = %s, warning_level = %s WHERE id = %s",
-                [(p.isoformat(), leg.isoformat(), y.isoformat(), prov, lvl, pk) for pk, p, leg, y, prov, lvl in rows],
-            )
+    def __init__(self) -> None:
+        self._by_region: dict[str, Any] = {}
+
+    def __call__(self, region_code: str) -> Any:
+        calendar = self._by_region.get(region_code)
+        if calendar is None:
+            calendar = self._by_region[region_code] = get_calendar(region_code)
+        return calendar
 
 
-def _prepare() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS _recompute "
-                "(id bigint, p date, l date, y date, prov boolean, lvl smallint) ON COMMIT DROP"
-            )
+def _deadlines(case: Case, calendar: Any, pauses: list[CasePause], on: dt.date) -> tuple | None:
+    """(promised_due, legal_due, yellow_on, provisional, level) from the per-case engine; ``None``: no clock."""
+    from .services import clock_of
+
+    case_clock = clock_of(case, pauses)
+    if case_clock is None:
+        return None
+    stored = dl.for_case(
+        calendar,
+        case_clock,
+        today=on,
+        yellow_days=settings.WARNING_YELLOW_WORKDAYS,
+        yellow_ratio=settings.WARNING_YELLOW_RATIO,
+    )
+    return (stored.promised_due, stored.legal_due, stored.yellow_on, stored.provisional, int(stored.level))
 
 
-_TABLES: dict[int, tuple[Any, bulk.Tables]] = {}
+def recompute_open_cases(
+    *, years: list[int] | None = None, on: dt.date | None = None, actor: Any = None
+) -> dict[str, int]:
+    """Recompute the deadlines of every open case that may depend on ``years``; returns counts.
 
+    ``checked``: cases considered; ``changed``: rows rewritten; ``paused``: cases with clock stops (computed
+    one by one); ``groups``: distinct deadline-input tuples of the others (each computed once).
+    """
+    from yiwang.core import audit
+    from yiwang.core.actors import SystemActor
 
-def _tables(calendar: Any) -> bulk.Tables:
-    cached = _TABLES.get(id(calendar))
-    if cached is None or cached[0] is not calendar:
-        _TABLES.clear() if len(_TABLES) > 16 else None
-        cached = _TABLES[id(calendar)] = (calendar, bulk.tables(calendar))
-    return cached[1]
-
-
-def recompute_open_cases(*, years: list[int] | None = None, on: dt.date | None = None) -> dict[str, int]:
-    """Recompute the deadlines of every open case that may depend on ``years``; returns counts."""
     on = on or clock.today()
-    yellow_days, ratio = settings.WARNING_YELLOW_WORKDAYS, settings.WARNING_YELLOW_RATIO
-    stats = {"checked": 0, "changed": 0, "paused": 0}
+    started = time.perf_counter()
+    stats = {"checked": 0, "changed": 0, "paused": 0, "groups": 0}
+    calendars = _Calendars()
     qs = candidates(years=years)
-    paused_ids = set(CasePause.objects.filter(case__in=qs).values_list("case_id", flat=True))
-    last_id = 0
-    while True:
-        with transaction.atomic():
-            _prepare()
-            chunk = list(qs.filter(id__gt=last_id).order_by("id").values_list(*COLUMNS)[:CHUNK])
+    with transaction.atomic():
+        # 1. running clocks: one computation per distinct input tuple
+        groups = qs.filter(~_has_pauses()).values_list(*KEY).annotate(n=Count("id")).order_by()
+        computed: dict[tuple, tuple | None] = {}
+        rows: list[tuple] = []
+        for *key, n in groups.iterator(chunk_size=10_000):
+            region, state, accepted_on, p_limit, p_unit, l_limit, l_unit, ext = key
+            stats["checked"] += n
+            calendar = calendars(region)
+            inputs = (id(calendar), accepted_on, p_limit, p_unit, l_limit, l_unit, ext)
+            if inputs not in computed:
+                probe = Case(
+                    region_code=region,
+                    accepted_on=accepted_on,
+                    promised_limit=p_limit,
+                    promised_unit=p_unit,
+                    legal_limit=l_limit,
+                    legal_unit=l_unit,
+                    extension_days=ext,
+                )
+                computed[inputs] = _deadlines(probe, calendar, [], on)
+            new = computed[inputs]
+            if new is None:  # no limit at all: nothing to store
+                continue
+            rows.append(
+                (
+                    region,
+                    state,
+                    accepted_on,
+                    NO_LIMIT if p_limit is None else p_limit,
+                    p_unit,
+                    NO_LIMIT if l_limit is None else l_limit,
+                    l_unit,
+                    ext,
+                    *new,
+                )
+            )
+        stats["groups"] = len(rows)
+        stats["changed"] += _write_groups(rows)
+        # 2. clock stops: the per-case engine with each case's pauses
+        paused = qs.filter(_has_pauses()).order_by("id").values_list(*COLUMNS)
+        last_id = 0
+        while True:
+            chunk = list(paused.filter(id__gt=last_id)[:CHUNK])
             if not chunk:
                 break
             last_id = chunk[-1][0]
             stats["checked"] += len(chunk)
-            simple = [r for r in chunk if r[0] not in paused_ids]
-            others = [r for r in chunk if r[0] in paused_ids]
-            out: list[tuple] = []
-            calendars: dict[str, Any] = {}
-            groups: dict[int, list[tuple]] = defaultdict(list)
-            for r in simple:
-                calendar = calendars.get(r[1])
-                if calendar is None:
-                    calendar = calendars[r[1]] = get_calendar(r[1])
-                groups[id(calendar)].append(r)
-            by_id = {id(c): c for c in calendars.values()}
-            for key, rows in groups.items():
-                out += _vector(rows, _tables(by_id[key]), on, yellow_days, ratio)
-            out += _one_by_one(others, on, yellow_days, ratio)
-            stats["paused"] += len(others)
-            stats["changed"] += len(out)
-            _write(out)
+            stats["paused"] += len(chunk)
+            changed = _one_by_one(chunk, calendars, on)
+            _write_cases(changed)
+            stats["changed"] += len(changed)
+        seconds = round(time.perf_counter() - started, 1)
+        audit.record(
+            actor=actor or SystemActor("cases.recompute"),
+            action="case.deadlines_recompute",
+            object_type="cases.case",
+            object_id="*",
+            summary={"years": years or "all", "on": on.isoformat(), **stats, "seconds": seconds},
+        )
     return stats
 
 
-def _vector(rows: list[tuple], t: bulk.Tables, on: dt.date, yellow_days: int, ratio: float) -> list[tuple]:
-    cols = list(zip(*rows, strict=True))
-    ids = np.array(cols[0], dtype=np.int64)
-    promised = np.array([p if p is not None else leg for p, leg in zip(cols[3], cols[5], strict=True)], dtype=object)
-    legal = np.array([leg if leg is not None else p for p, leg in zip(cols[3], cols[5], strict=True)], dtype=object)
-    has_limit = np.array([p is not None for p in promised], dtype=bool)
-    p_days = np.where(has_limit, promised, 0).astype(np.int64)
-    l_days = np.where(has_limit, legal, 0).astype(np.int64)
-    p_nat = _natural(np.array(cols[4], dtype=object))
-    l_nat = _natural(np.array([lu or pu for pu, lu in zip(cols[4], cols[6], strict=True)], dtype=object))
-    l_days = np.where(p_nat == l_nat, np.maximum(l_days, p_days), l_days)
-    batch = bulk.compute(
-        t,
-        accepted_on=np.array(cols[2], dtype="datetime64[D]"),
-        promised_days=p_days,
-        promised_natural=p_nat,
-        legal_days=l_days,
-        legal_natural=l_nat,
-        extension_days=np.array(cols[7], dtype=np.int64),
-        today=on,
-        yellow_days=yellow_days,
-        yellow_ratio=ratio,
-    )
-    old_p = np.array([d if d is not None else dt.date(1990, 1, 1) for d in cols[8]], dtype="datetime64[D]")
-    old_l = np.array([d if d is not None else dt.date(1990, 1, 1) for d in cols[9]], dtype="datetime64[D]")
-    old_y = np.array([d if d is not None else dt.date(1990, 1, 1) for d in cols[10]], dtype="datetime64[D]")
-    old_prov = np.array(cols[11], dtype=bool)
-    old_lvl = np.array(cols[12], dtype=np.int64)
-    changed = has_limit & (
-        (old_p != batch.promised_due)
-        | (old_l != batch.legal_due)
-        | (old_y != batch.yellow_on)
-        | (old_prov != batch.provisional)
-        | (old_lvl != batch.level)
-    )
-    idx = np.nonzero(changed)[0]
-    p_list = batch.promised_due[idx].astype(object)
-    l_list = batch.legal_due[idx].astype(object)
-    y_list = batch.yellow_on[idx].astype(object)
-    prov = batch.provisional[idx]
-    lvl = batch.level[idx]
-    return [
-        (int(ids[i]), p_list[k], l_list[k], y_list[k], bool(prov[k]), int(lvl[k])) for k, i in enumerate(idx.tolist())
-    ]
+def _case_table() -> str:
+    return connection.ops.quote_name(Case._meta.db_table)
 
 
-def _one_by_one(rows: list[tuple], on: dt.date, yellow_days: int, ratio: float) -> list[tuple]:
+def _write_groups(rows: list[tuple]) -> int:
+    """Store the groups' results in a temporary table and join them back to the cases; rows changed."""
     if not rows:
-        return []
-    from .services import clock_of
+        return 0
+    table = _case_table()
+    pause_table = connection.ops.quote_name(CasePause._meta.db_table)
+    open_states = ", ".join(f"'{s.value}'" for s in sorted(UNDER_DEADLINE))
+    temp = f"pg_temp.{TEMP}" if connection.vendor == "postgresql" else f"temp.{TEMP}"
+    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"  # NULL-safe ≠
+    columns = "region_code, state, accepted_on, pl, pu, ll, lu, ext, p, l, y, prov, lvl"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {temp}")  # left by an enclosing transaction (tests)
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"CREATE TEMP TABLE {TEMP} (region_code varchar(12), state varchar(20), accepted_on date, "
+                "pl integer, pu varchar(10), ll integer, lu varchar(10), ext integer, "
+                "p date, l date, y date, prov boolean, lvl smallint) ON COMMIT DROP"
+            )
+            with cursor.cursor.copy(f"COPY {TEMP} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(f"ANALYZE {TEMP}")
+            # join the few thousand groups by hashing them, walking the cases once; never sort a million rows
+            cursor.execute("SET LOCAL enable_mergejoin = off")
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+        else:
+            cursor.execute(
+                # the same declared types (so affinities) as cases_case: the join probes this table's key
+                f"CREATE TEMP TABLE {TEMP} (region_code varchar(12), state varchar(20), accepted_on date, "
+                "pl integer, pu varchar(10), ll integer, lu varchar(10), ext integer, p date, l date, y date, "
+                "prov bool, lvl smallint unsigned, "
+                "PRIMARY KEY (region_code, state, accepted_on, pl, pu, ll, lu, ext)) WITHOUT ROWID"
+            )
+            cursor.executemany(
+                f"INSERT INTO {TEMP} ({columns}) VALUES ({', '.join(['%s'] * 13)})",  # noqa: S608
+                [
+                    (r, s, a.isoformat(), pl, pu, ll, lu, ext, p.isoformat(), leg.isoformat(), y.isoformat(), prov, lvl)
+                    for r, s, a, pl, pu, ll, lu, ext, p, leg, y, prov, lvl in rows
+                ],
+            )
+        cursor.execute(
+            f"UPDATE {table} AS c SET promised_due = g.p, legal_due = g.l, yellow_on = g.y, "  # noqa: S608
+            "deadlines_provisional = g.prov, warning_level = g.lvl "
+            f"FROM {TEMP} AS g "
+            f"WHERE c.state IN ({open_states}) AND c.accepted_on IS NOT NULL "
+            "AND c.region_code = g.region_code AND c.state = g.state AND c.accepted_on = g.accepted_on "
+            f"AND COALESCE(c.promised_limit, {NO_LIMIT}) = g.pl AND c.promised_unit = g.pu "
+            f"AND COALESCE(c.legal_limit, {NO_LIMIT}) = g.ll AND c.legal_unit = g.lu AND c.extension_days = g.ext "
+            f"AND NOT EXISTS (SELECT 1 FROM {pause_table} AS x WHERE x.case_id = c.id) "
+            f"AND (c.promised_due {differs} g.p OR c.legal_due {differs} g.l OR c.yellow_on {differs} g.y "
+            "OR c.deadlines_provisional <> g.prov OR c.warning_level <> g.lvl)"
+        )
+        changed = cursor.rowcount
+        cursor.execute(f"DROP TABLE {temp}")
+    return changed
 
+
+def _write_cases(rows: list[tuple]) -> None:
+    """rows: (id, promised_due, legal_due, yellow_on, provisional, level)."""
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {_case_table()} SET promised_due = %s, legal_due = %s, yellow_on = %s, "  # noqa: S608
+            "deadlines_provisional = %s, warning_level = %s WHERE id = %s",
+            [(p, leg, y, prov, lvl, pk) for pk, p, leg, y, prov, lvl in rows],
+        )
+
+
+def _one_by_one(rows: list[tuple], calendars: _Calendars, on: dt.date) -> list[tuple]:
     pauses: dict[int, list[CasePause]] = defaultdict(list)
     for p in CasePause.objects.filter(case_id__in=[r[0] for r in rows]).order_by("start", "id"):
         pauses[p.case_id].append(p)
@@ -205,12 +279,8 @@ def _one_by_one(rows: list[tuple], on: dt.date, yellow_days: int, ratio: float) 
             legal_unit=r[6],
             extension_days=r[7],
         )
-        case_clock = clock_of(case, pauses[r[0]])
-        if case_clock is None:
-            continue
-        stored = dl.for_case(get_calendar(r[1]), case_clock, today=on, yellow_days=yellow_days, yellow_ratio=ratio)
-        new = (stored.promised_due, stored.legal_due, stored.yellow_on, stored.provisional, int(stored.level))
-        if new != tuple(r[8:13]):
+        new = _deadlines(case, calendars(r[1]), pauses[r[0]], on)
+        if new is not None and new != tuple(r[8:13]):
             out.append((r[0], *new))
     return out
 

@@ -138,7 +138,13 @@ def _record(
     note: str = "",
     data: dict[str, Any] | None = None,
     public: bool = True,
+    deferred: bool = False,
 ) -> CaseEvent:
+    """The case timeline line and the audit event of one action.
+
+    ``deferred``: the audit event is staged and chained after commit in a batch (docs/decisions/0007) — for
+    the high-volume citizen side only (online application and submission); staff actions chain at once.
+    """
     action_name = act.value if isinstance(act, Action) else act
     event = CaseEvent.objects.create(
         case=case,
@@ -158,8 +164,14 @@ def _record(
         obj=case,
         region_code=case.region_code,
         summary={"number": case.number, "from": before, "to": case.state, **({"note": note[:200]} if note else {})},
+        deferred=deferred,
     )
     return event
+
+
+def _citizen(actor: Any) -> bool:
+    """An applicant acting online (not staff, not the system): their audit events may be deferred."""
+    return getattr(actor, "pk", None) is not None and not getattr(actor, "is_staff_member", False)
 
 
 def _json(value: Any) -> Any:
@@ -366,7 +378,7 @@ def case_create_draft(
     rows = _materials_for(case, version)
     if all(m.pk for m in rows):  # ids came back (PostgreSQL, SQLite ≥ 3.35): no need to read them again
         _cache_materials(case, rows)
-    _record(case, "create", actor=actor, before="", note="", public=True)
+    _record(case, "create", actor=actor, before="", note="", public=True, deferred=_citizen(actor))
     return case
 
 
@@ -537,7 +549,7 @@ def _submit(actor: Any, case: Case, *, sync: bool = True) -> Case:
     _assign_number(case)
     case.state, case.submitted_at = new, now
     _save(case, "state", "number", "submitted_at", "form_data")
-    _record(case, A.SUBMIT, actor=actor, before=before, note="网上提交申请")
+    _record(case, A.SUBMIT, actor=actor, before=before, note="网上提交申请", deferred=_citizen(actor))
     notify.to_applicant(case, title="申请已提交", body=f"办件编号 {case.number}，等待预审。")
     return case
 
