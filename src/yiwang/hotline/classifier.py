@@ -296,13 +296,20 @@ class CsvError(ValueError):
     pass
 
 
-def read_csv(path: Path | str | io.TextIOBase, *, text_cols: Sequence[str], label_col: str | None = None):
+def read_csv(
+    path: Path | str | io.TextIOBase,
+    *,
+    text_cols: Sequence[str],
+    label_col: str | None = None,
+    title_col: str | None = None,
+):
     """Rows of a CSV with named columns → (texts, labels or None, rows). Texts join ``text_cols`` with spaces."""
     handle = open(path, encoding="utf-8-sig", newline="") if not hasattr(path, "read") else path  # noqa: SIM115
     try:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
-        missing = [c for c in [*text_cols, *([label_col] if label_col else [])] if c not in header]
+        wanted = [*text_cols, *([label_col] if label_col else []), *([title_col] if title_col else [])]
+        missing = [c for c in wanted if c not in header]
         if missing:
             raise CsvError(f"CSV has no column(s) {', '.join(missing)}; columns are: {', '.join(header)}")
         rows = list(reader)
