@@ -57,6 +57,9 @@ def taipei(classifier):
     test, train = rows[:cut], rows[cut:]
     knowledge = [(r["keywords"], r["dept_name"]) for r in train if r["keywords"].strip()]
     knowledge += [(r["answer_text"][:300], r["dept_name"]) for r in train if r["answer_text"].strip()]
+    # Each department's own name as knowledge of it (chosen by 5-fold CV inside the training four fifths:
+    # top-1 0.8137 against 0.8092 without; see hotline_classify_experiments.json).
+    knowledge += [(name, name) for name in sorted({r["dept_name"] for r in train})]
     model = classifier.TextClassifier(knowledge_weight=1).fit(
         [r["question"] for r in train], [r["dept_name"] for r in train], knowledge=knowledge
     )
@@ -69,6 +72,10 @@ def taipei(classifier):
         "departments": len({r["dept_name"] for r in rows}),
         "top1_accuracy": round(top1, 4),
         "top3_accuracy": round(top3, 4),
+        "selection": (
+            "C=1, balanced, knowledge x1 (keywords, first 300 characters of answers, department names); the "
+            "department-name knowledge was picked among 8 variants by 5-fold CV on the training four fifths only"
+        ),
     }
 
 
