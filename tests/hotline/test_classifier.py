@@ -176,3 +176,78 @@ def test_fast_path_equals_the_sparse_path():
     slow = model.model.decision_function(model.features(probes))
     assert np.allclose(fast, slow, atol=1e-6)
     assert model.predict(probes[:2]) == [model.predict([p])[0] for p in probes[:2]]
+
+
+def test_title_block_fast_path_equals_sparse_path_and_round_trips(tmp_path):
+    texts, titles, labels = [f"{r[0]} {r[1]}" for r in ROWS], [r[0] for r in ROWS], [r[2] for r in ROWS]
+    model = TextClassifier().fit(texts, labels, titles=titles)
+    assert model.uses_titles and model.meta["titles"] is True
+    assert model.predict(["路灯坏了 晚上很黑"], titles=["路灯坏了"])[0][0][0] == "城乡建设"
+    for batch_titles in (titles[:4], None):
+        fast = model.scores(texts[:4], batch_titles)
+        full = model.model.decision_function(model.features(texts[:4], batch_titles))
+        assert np.allclose(fast, full, atol=1e-5)
+    loaded = TextClassifier.load(model.save(tmp_path / "t.pkl"))
+    assert np.allclose(loaded.scores(texts[:2], titles[:2]), model.scores(texts[:2], titles[:2]))
+    # Only the first max_chars characters are read, on both paths.
+    long = ["工地噪音 " + "晚上施工噪音很大" * 200, "拖欠工资 " + "公司拖欠工资" * 300]
+    long_titles = ["工地噪音", "拖欠工资"]
+    assert np.allclose(model.scores(long, long_titles), model.scores([t[:1500] for t in long], long_titles))
+    assert np.allclose(
+        model.scores(long, long_titles), model.model.decision_function(model.features(long, long_titles)), atol=1e-5
+    )
+    with pytest.raises(ValueError):
+        TextClassifier().fit(texts, labels, titles=titles[:3])
+    # A model without titles ignores them.
+    plain = TextClassifier().fit(texts, labels)
+    assert not plain.uses_titles
+    assert np.allclose(plain.scores(texts[:2], titles[:2]), plain.scores(texts[:2]))
+
+
+def test_train_and_classify_commands_with_a_title_column(tmp_path, models_dir):
+    data = write_csv(tmp_path / "history.csv", ROWS)
+    out = io.StringIO()
+    call_command(
+        "hotline",
+        "train",
+        "--csv",
+        str(data),
+        "--text-cols",
+        "标题,内容",
+        "--title-col",
+        "标题",
+        "--label-col",
+        "类别",
+        "--name",
+        "titled",
+        "--folds",
+        "2",
+        stdout=out,
+    )
+    assert "已训练模型 titled：12 行，3 个类别" in out.getvalue()
+    model = classifier.cached("titled")
+    assert model.uses_titles and model.meta["title_col"] == "标题"
+
+    out = io.StringIO()
+    call_command("hotline", "classify", "楼下油烟直排", "--title", "餐馆油烟", "--name", "titled", stdout=out)
+    assert out.getvalue().startswith("环境保护\t")
+
+    new = write_csv(
+        tmp_path / "new.csv", [("拖欠工资", "工资被拖欠两个月"), ("井盖丢失", "马路上井盖不见了")], ("标题", "内容")
+    )
+    result = tmp_path / "pred.csv"
+    call_command(
+        "hotline",
+        "classify",
+        "--csv",
+        str(new),
+        "--text-cols",
+        "标题,内容",
+        "--out",
+        str(result),
+        "--name",
+        "titled",
+        stdout=io.StringIO(),
+    )
+    with result.open(encoding="utf-8") as fh:
+        assert [r["predicted_label"] for r in csv.DictReader(fh)] == ["劳动和社会保障", "城乡建设"]

@@ -187,11 +187,14 @@ def _model() -> None:
     labelled = SHARED / "tipdm2020c" / "labeled_dev.csv"
     if classifier.model_path("category").exists() or not labelled.exists():
         return
-    texts, labels, _ = classifier.read_csv(
-        labelled, text_cols=["留言主题", "留言主题", "留言详情"], label_col="一级分类"
+    texts, labels, rows = classifier.read_csv(
+        labelled, text_cols=["留言主题", "留言详情"], label_col="一级分类", title_col="留言主题"
     )
+    titles = [row["留言主题"] for row in rows]
     hints = classifier.read_label_tree(SHARED / "tipdm2020c" / "fj1_taxonomy.csv")
-    classifier.TextClassifier().fit(texts, labels, knowledge=hints).save(classifier.model_path("category"))
+    model = classifier.TextClassifier().fit(texts, labels, titles=titles, knowledge=hints)
+    model.meta["title_col"] = "留言主题"
+    model.save(classifier.model_path("category"))
     classifier.forget()
 
 

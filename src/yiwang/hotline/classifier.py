@@ -1,11 +1,14 @@
 """Learned classification (分类/派单建议): a small, fast text classifier trained on the deployment's own history.
 
 Features: TF-IDF over character 1–3-grams and over rjieba words of the normalised text (Traditional →
-Simplified, spaces collapsed). Model: a linear SVM (scikit-learn ``LinearSVC``); confidences are a softmax
-of the decision scores. Optional *label knowledge* — short texts known to belong to a label, such as the
-names of a category's sub-categories — is added as extra training documents. One prediction takes well
-under a millisecond on a CPU; no weights come from outside: the model is trained here and saved under
-``var/hotline/models/<name>.pkl``.
+Simplified, spaces collapsed) and, when the training data have titles (工单标题), a third TF-IDF block over
+character 1–2-grams of the title alone: short titles name the matter, and a block of their own keeps the long
+details from drowning them (5-fold macro-F1 on the tipdm messages 0.803 → 0.845). Model: a linear SVM
+(scikit-learn ``LinearSVC``); confidences are a softmax of the decision scores. Optional *label knowledge* —
+short texts known to belong to a label, such as the names of a category's sub-categories — is added as extra
+training documents. Only a text's first 1,500 characters are read; one prediction takes about a millisecond
+of CPU (under 5 ms for the longest texts, bench/hotline_classify.py); no weights come from outside:
+the model is trained here and saved under ``var/hotline/models/<name>.pkl``.
 """
 
 from __future__ import annotations
@@ -38,6 +41,13 @@ def _chars(doc: str) -> str:
     return textmod.normalize(doc)
 
 
+def _with_titles(texts: Sequence[str], titles: Sequence[str] | None) -> list[str]:
+    """The texts with their titles put in front once more (the text itself starts with its title, as at intake)."""
+    if titles is None:
+        return list(texts)
+    return [f"{title} {text}" if title else text for text, title in zip(texts, titles, strict=True)]
+
+
 @dataclass
 class TextClassifier:
     """A linear text classifier over character and word TF-IDF features."""
@@ -48,6 +58,10 @@ class TextClassifier:
     temperature: float = 0.3
     char_vectorizer: TfidfVectorizer | None = None
     word_vectorizer: TfidfVectorizer | None = None
+    title_vectorizer: TfidfVectorizer | None = None
+    title_weight: float = 1.0
+    #: Only the first characters of a text are read (long complaints add little and cost ~2 ms per 1,000).
+    max_chars: int | None = 1500
     model: LinearSVC | None = None
     labels: list[str] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
@@ -58,12 +72,23 @@ class TextClassifier:
         texts: Sequence[str],
         labels: Sequence[str],
         *,
+        titles: Sequence[str] | None = None,
         knowledge: Iterable[tuple[str, str]] = (),
         background: Iterable[str] = (),
     ) -> TextClassifier:
-        """Train on ``texts``/``labels``; ``knowledge`` adds (text, label) hints, ``background`` only shapes the IDF."""
+        """Train on ``texts``/``labels``; ``knowledge`` adds (text, label) hints, ``background`` only shapes the IDF.
+
+        ``titles`` (one per text: its title, with which the text itself starts) add the title block and count
+        the title twice in the other blocks; a model trained with titles is then given them at prediction time
+        too (without a title it still works, from the text alone).
+        """
         if len(texts) != len(labels):
             raise ValueError("texts and labels differ in length")
+        if titles is not None and len(titles) != len(texts):
+            raise ValueError("texts and titles differ in length")
+        if titles is not None and not any(t.strip() for t in titles):
+            titles = None
+        texts = _with_titles(self._clip(texts), titles)
         knowledge = [(t, lab) for t, lab in knowledge if t and lab in set(labels)]
         if len(set(labels)) < 2:
             raise ValueError("at least two labels are needed to train a classifier")
@@ -86,10 +111,18 @@ class TextClassifier:
         fit_docs = docs + k_docs + bg
         self.char_vectorizer.fit(fit_docs)
         self.word_vectorizer.fit([t for t in texts] + [t for t, _ in knowledge] + list(background))
-        x = self._features_normalised(docs, list(texts))
+        self.title_vectorizer = None
+        t_docs = None
+        if titles is not None:
+            # Knowledge hints are short, title-like texts: they take part in the title block as themselves.
+            t_docs = [_chars(t) for t in titles]
+            self.title_vectorizer = TfidfVectorizer(
+                analyzer="char", ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_features=100_000, dtype=np.float32
+            ).fit(t_docs + k_docs)
+        x = self._features_normalised(docs, list(texts), t_docs)
         y = list(labels)
         if knowledge:
-            kx = self._features_normalised(k_docs, [t for t, _ in knowledge])
+            kx = self._features_normalised(k_docs, [t for t, _ in knowledge], k_docs)
             ky = [lab for _, lab in knowledge]
             x = sparse.vstack([x] + [kx] * self.knowledge_weight).tocsr()
             y = y + ky * self.knowledge_weight
@@ -97,27 +130,52 @@ class TextClassifier:
         self.model = LinearSVC(C=self.c, class_weight=getattr(self, "class_weight", None))
         self.model.fit(x, y)
         self.labels = [str(c) for c in self.model.classes_]
-        self.meta.update({"trained_on": len(texts), "knowledge": len(knowledge), "labels": len(self.labels)})
+        self.meta.update(
+            {
+                "trained_on": len(texts),
+                "knowledge": len(knowledge),
+                "labels": len(self.labels),
+                "titles": self.title_vectorizer is not None,
+            }
+        )
         return self
 
     # -- features ----------------------------------------------------------------------------------
-    def _features_normalised(self, normalised: list[str], raw: list[str]):
-        chars = self.char_vectorizer.transform(normalised)
-        words = self.word_vectorizer.transform(raw)
-        return sparse.hstack([chars, words]).tocsr()
+    def _clip(self, texts: Sequence[str]) -> list[str]:
+        limit = getattr(self, "max_chars", None)
+        return [t[:limit] for t in texts] if limit else list(texts)
 
-    def features(self, texts: Sequence[str]):
-        return self._features_normalised([_chars(t) for t in texts], list(texts))
+    @property
+    def uses_titles(self) -> bool:
+        return getattr(self, "title_vectorizer", None) is not None
+
+    def _features_normalised(self, normalised: list[str], raw: list[str], titles: list[str] | None = None):
+        blocks = [self.char_vectorizer.transform(normalised), self.word_vectorizer.transform(raw)]
+        if self.uses_titles:
+            blocks.append(self.title_vectorizer.transform(titles or [""] * len(raw)) * self.title_weight)
+        return sparse.hstack(blocks).tocsr()
+
+    def features(self, texts: Sequence[str], titles: Sequence[str] | None = None):
+        t_docs = [_chars(t) for t in titles] if titles is not None else None
+        texts = _with_titles(self._clip(texts), titles if self.uses_titles else None)
+        return self._features_normalised([_chars(t) for t in texts], texts, t_docs)
 
     # -- prediction --------------------------------------------------------------------------------
-    def scores(self, texts: Sequence[str]) -> np.ndarray:
+    def scores(self, texts: Sequence[str], titles: Sequence[str] | None = None) -> np.ndarray:
         """Decision scores per label. Small batches take the fast path (dictionary look-ups, no sparse matrix)."""
         if self.model is None:
             raise RuntimeError("the classifier is not trained")
+        if titles is not None and len(titles) != len(texts):
+            raise ValueError("texts and titles differ in length")
         if len(texts) <= 8:
-            scores = np.vstack([self._fast_scores(t) for t in texts]) if texts else np.zeros((0, len(self.labels)))
+            titles = titles if titles is not None else [""] * len(texts)
+            scores = (
+                np.vstack([self._fast_scores(t, title) for t, title in zip(texts, titles, strict=True)])
+                if texts
+                else np.zeros((0, len(self.labels)))
+            )
         else:
-            scores = self.model.decision_function(self.features(texts))
+            scores = self.model.decision_function(self.features(texts, titles))
         if scores.ndim == 1 or scores.shape[1] == 1:  # two classes
             scores = scores.reshape(-1)
             scores = np.column_stack([-scores, scores])
@@ -127,13 +185,23 @@ class TextClassifier:
         """Dense per-feature weights for the fast path, built once per loaded model."""
         coef = np.asarray(self.model.coef_, dtype=np.float64)
         n_char = len(self.char_vectorizer.vocabulary_)
+        n_word = len(self.word_vectorizer.vocabulary_)
+        title = None
+        if self.uses_titles:
+            title = {
+                "vocab": self.title_vectorizer.vocabulary_,
+                "idf": self.title_vectorizer.idf_.astype(np.float64),
+                "coef": coef[:, n_char + n_word :] * self.title_weight,
+                "range": self.title_vectorizer.ngram_range,
+            }
         self._fast = {
+            "title": title,
             "char_vocab": self.char_vectorizer.vocabulary_,
             "char_idf": self.char_vectorizer.idf_.astype(np.float64),
             "word_vocab": self.word_vectorizer.vocabulary_,
             "word_idf": self.word_vectorizer.idf_.astype(np.float64),
             "char_coef": coef[:, :n_char],
-            "word_coef": coef[:, n_char:],
+            "word_coef": coef[:, n_char : n_char + n_word],
             "intercept": np.asarray(self.model.intercept_, dtype=np.float64),
             "char_range": self.char_vectorizer.ngram_range,
             "word_range": self.word_vectorizer.ngram_range,
@@ -151,20 +219,34 @@ class TextClassifier:
             return np.zeros(coef.shape[0])
         return coef[:, idx] @ (values / norm)
 
-    def _fast_scores(self, raw: str) -> np.ndarray:
-        fast = getattr(self, "_fast", None)
-        if fast is None:
-            self._prepare_fast()
-            fast = self._fast
-        chars = _WHITE.sub(" ", _chars(raw).lower())
-        vocab, counts = fast["char_vocab"], {}
-        lo, hi = fast["char_range"]
+    @staticmethod
+    def _char_counts(chars: str, vocab: dict[str, int], ngram_range: tuple[int, int]) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        lo, hi = ngram_range
         for n in range(lo, min(hi, len(chars)) + 1):
             for i in range(len(chars) - n + 1):
                 j = vocab.get(chars[i : i + n])
                 if j is not None:
                     counts[j] = counts.get(j, 0) + 1
+        return counts
+
+    def _fast_scores(self, raw: str, title: str = "") -> np.ndarray:
+        fast = getattr(self, "_fast", None)
+        if fast is None:
+            self._prepare_fast()
+            fast = self._fast
+        limit = getattr(self, "max_chars", None)
+        if limit:
+            raw = raw[:limit]
+        if title and fast["title"] is not None:
+            raw = f"{title} {raw}"
+        chars = _WHITE.sub(" ", _chars(raw).lower())
+        counts = self._char_counts(chars, fast["char_vocab"], fast["char_range"])
         score = self._block(counts, fast["char_idf"], fast["char_coef"])
+        if fast["title"] is not None and title:
+            block = fast["title"]
+            counts = self._char_counts(_WHITE.sub(" ", _chars(title).lower()), block["vocab"], block["range"])
+            score = score + self._block(counts, block["idf"], block["coef"])
         tokens = _words(raw)
         vocab, counts = fast["word_vocab"], {}
         lo, hi = fast["word_range"]
@@ -181,15 +263,17 @@ class TextClassifier:
         state.pop("_fast", None)
         return state
 
-    def proba(self, texts: Sequence[str]) -> np.ndarray:
-        scores = self.scores(texts) / self.temperature
+    def proba(self, texts: Sequence[str], titles: Sequence[str] | None = None) -> np.ndarray:
+        scores = self.scores(texts, titles) / self.temperature
         scores -= scores.max(axis=1, keepdims=True)
         exp = np.exp(scores)
         return exp / exp.sum(axis=1, keepdims=True)
 
-    def predict(self, texts: Sequence[str], k: int = 1) -> list[list[tuple[str, float]]]:
-        """Top-``k`` (label, confidence) per text, best first."""
-        probs = self.proba(texts)
+    def predict(
+        self, texts: Sequence[str], k: int = 1, *, titles: Sequence[str] | None = None
+    ) -> list[list[tuple[str, float]]]:
+        """Top-``k`` (label, confidence) per text, best first (``titles``: each text's title, if it has one)."""
+        probs = self.proba(texts, titles)
         k = max(1, min(k, len(self.labels)))
         top = np.argsort(-probs, axis=1)[:, :k]
         return [[(self.labels[j], float(probs[i, j])) for j in row] for i, row in enumerate(top)]
@@ -222,13 +306,20 @@ class CsvError(ValueError):
     pass
 
 
-def read_csv(path: Path | str | io.TextIOBase, *, text_cols: Sequence[str], label_col: str | None = None):
+def read_csv(
+    path: Path | str | io.TextIOBase,
+    *,
+    text_cols: Sequence[str],
+    label_col: str | None = None,
+    title_col: str | None = None,
+):
     """Rows of a CSV with named columns → (texts, labels or None, rows). Texts join ``text_cols`` with spaces."""
     handle = open(path, encoding="utf-8-sig", newline="") if not hasattr(path, "read") else path  # noqa: SIM115
     try:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
-        missing = [c for c in [*text_cols, *([label_col] if label_col else [])] if c not in header]
+        wanted = [*text_cols, *([label_col] if label_col else []), *([title_col] if title_col else [])]
+        missing = [c for c in wanted if c not in header]
         if missing:
             raise CsvError(f"CSV has no column(s) {', '.join(missing)}; columns are: {', '.join(header)}")
         rows = list(reader)
@@ -302,6 +393,7 @@ def cross_validate(
     texts: Sequence[str],
     labels: Sequence[str],
     *,
+    titles: Sequence[str] | None = None,
     knowledge: Iterable[tuple[str, str]] = (),
     folds: int = 5,
     seed: int = 0,
@@ -316,8 +408,11 @@ def cross_validate(
     knowledge = list(knowledge)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train, test in splitter.split(np.zeros(len(y)), y):
-        model = TextClassifier(**params).fit([texts[i] for i in train], y[train].tolist(), knowledge=knowledge)
-        predicted[test] = [p[0][0] for p in model.predict([texts[i] for i in test])]
+        pick = (lambda idx: [titles[i] for i in idx]) if titles is not None else (lambda idx: None)
+        model = TextClassifier(**params).fit(
+            [texts[i] for i in train], y[train].tolist(), titles=pick(train), knowledge=knowledge
+        )
+        predicted[test] = [p[0][0] for p in model.predict([texts[i] for i in test], titles=pick(test))]
     return {
         "macro_f1": float(f1_score(y, predicted, average="macro")),
         "accuracy": float(accuracy_score(y, predicted)),

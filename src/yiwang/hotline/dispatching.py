@@ -139,8 +139,12 @@ def department_by_label(label: str, region_code: str) -> Department | None:
     return min(candidates, key=lambda d: order.get(d.region_id, 99))
 
 
-def suggest(*, text: str, region_code: str) -> Suggestion | None:
-    """Category and department suggestions from the trained models, with the dispatch rule they lead to."""
+def suggest(*, text: str, region_code: str, title: str = "") -> Suggestion | None:
+    """Category and department suggestions from the trained models, with the dispatch rule they lead to.
+
+    ``text`` is the whole order text (starting with its title); ``title`` the title alone, for models trained
+    with a title block.
+    """
     from . import classifier
 
     cat_model = classifier.cached("category")
@@ -152,7 +156,7 @@ def suggest(*, text: str, region_code: str) -> Suggestion | None:
     cat_label = dept_label = ""
     assists: tuple[Department, ...] = ()
     if cat_model is not None:
-        top = cat_model.predict([text], k=1)[0][0]
+        top = cat_model.predict([text], k=1, titles=[title])[0][0]
         cat_label, confidence = top
         category = category_by_label(cat_label)
         rule = resolve(category, region_code)
@@ -160,7 +164,7 @@ def suggest(*, text: str, region_code: str) -> Suggestion | None:
             department = rule.department
             assists = assists_of(rule)
     if dept_model is not None and department is None:
-        dept_label, dept_conf = dept_model.predict([text], k=1)[0][0]
+        dept_label, dept_conf = dept_model.predict([text], k=1, titles=[title])[0][0]
         department = department_by_label(dept_label, region_code)
         confidence = dept_conf if cat_model is None else min(confidence, dept_conf) if department else confidence
     return Suggestion(category, department, round(float(confidence), 4), cat_label, dept_label, rule, assists)

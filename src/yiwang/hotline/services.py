@@ -350,7 +350,9 @@ def _apply_suggestion(order: WorkOrder) -> None:
     """Fill the suggested category/department from the trained models (no-op when none is trained)."""
     from . import dispatching
 
-    suggestion = dispatching.suggest(text=f"{order.title} {order.cause} {order.content}", region_code=order.region_id)
+    suggestion = dispatching.suggest(
+        text=f"{order.title} {order.cause} {order.content}", title=order.title, region_code=order.region_id
+    )
     if suggestion is None:
         return
     order.suggested_category = suggestion.category

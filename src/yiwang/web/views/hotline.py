@@ -162,7 +162,7 @@ def order_detail(request, pk: int):
     }
     if platform and state == State.NEW:
         suggestion = dispatching.suggest(
-            text=f"{order.title} {order.cause} {order.content}", region_code=order.region_id
+            text=f"{order.title} {order.cause} {order.content}", title=order.title, region_code=order.region_id
         )
         category = order.category or (suggestion.category if suggestion else None)
         rule = dispatching.resolve(category, order.region_id) if category else None

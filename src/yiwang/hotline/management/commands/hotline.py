@@ -39,6 +39,9 @@ class Command(BaseCommand):
         p.add_argument("--csv", required=True, type=Path)
         p.add_argument("--text-cols", required=True, help="comma-separated text columns, joined with spaces")
         p.add_argument("--label-col", required=True)
+        p.add_argument(
+            "--title-col", default="", help="title column (also one of --text-cols): adds a title feature block"
+        )
         p.add_argument("--name", default="category", help="model name: category (default), department, …")
         p.add_argument("--knowledge", type=Path, help="label-tree CSV: first column the label, the rest hint texts")
         p.add_argument("--folds", type=int, default=0, help="also report k-fold macro-F1 (e.g. 5)")
@@ -46,6 +49,8 @@ class Command(BaseCommand):
         p.add_argument("text", nargs="?", default=None)
         p.add_argument("--csv", type=Path)
         p.add_argument("--text-cols", default="")
+        p.add_argument("--title", default="", help="the text's title (for a model trained with --title-col)")
+        p.add_argument("--title-col", default=None, help="title column of --csv (default: the model's)")
         p.add_argument("--out", type=Path)
         p.add_argument("--name", default="category")
         p.add_argument("--top", type=int, default=1)
@@ -74,24 +79,38 @@ class Command(BaseCommand):
 
     # -- models --------------------------------------------------------------------------------------
     def do_train(
-        self, *, csv: Path, text_cols: str, label_col: str, name: str, knowledge: Path | None, folds: int, **_
+        self,
+        *,
+        csv: Path,
+        text_cols: str,
+        label_col: str,
+        title_col: str,
+        name: str,
+        knowledge: Path | None,
+        folds: int,
+        **_,
     ) -> None:
         from yiwang.hotline import classifier
 
         if not csv.exists():
             raise CommandError(f"no such file: {csv}")
-        texts, labels, _rows = classifier.read_csv(csv, text_cols=_cols(text_cols), label_col=label_col)
-        pairs = [(t, lab) for t, lab in zip(texts, labels, strict=True) if lab]
-        if len(pairs) < 2:
+        texts, labels, rows = classifier.read_csv(
+            csv, text_cols=_cols(text_cols), label_col=label_col, title_col=title_col or None
+        )
+        keep = [i for i, lab in enumerate(labels) if lab]
+        if len(keep) < 2:
             raise CommandError("not enough labelled rows to train")
         hints = classifier.read_label_tree(knowledge) if knowledge else []
-        texts, labels = [p[0] for p in pairs], [p[1] for p in pairs]
+        texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
+        titles = [(rows[i].get(title_col) or "").strip() for i in keep] if title_col else None
         if folds:
-            report = classifier.cross_validate(texts, labels, knowledge=hints, folds=folds)
+            report = classifier.cross_validate(texts, labels, titles=titles, knowledge=hints, folds=folds)
             self.stdout.write(f"{folds}-fold: macro-F1 {report['macro_f1']:.4f}, accuracy {report['accuracy']:.4f}")
         started = time.perf_counter()
-        model = classifier.TextClassifier().fit(texts, labels, knowledge=hints)
-        model.meta.update({"source": csv.name, "text_cols": _cols(text_cols), "label_col": label_col})
+        model = classifier.TextClassifier().fit(texts, labels, titles=titles, knowledge=hints)
+        model.meta.update(
+            {"source": csv.name, "text_cols": _cols(text_cols), "label_col": label_col, "title_col": title_col}
+        )
         path = model.save(classifier.model_path(name))
         classifier.forget()
         self.stdout.write(
@@ -100,7 +119,17 @@ class Command(BaseCommand):
         )
 
     def do_classify(
-        self, *, text: str | None, csv: Path | None, text_cols: str, out: Path | None, name: str, top: int, **_
+        self,
+        *,
+        text: str | None,
+        csv: Path | None,
+        text_cols: str,
+        title: str,
+        title_col: str | None,
+        out: Path | None,
+        name: str,
+        top: int,
+        **_,
     ) -> None:
         from yiwang.hotline import classifier
 
@@ -110,15 +139,21 @@ class Command(BaseCommand):
         if csv is None:
             if not text:
                 raise CommandError("give a text, or --csv FILE --text-cols COLS --out FILE")
-            for label, confidence in model.predict([text], k=top)[0]:
+            if title and title not in text:
+                text = f"{title} {text}"
+            for label, confidence in model.predict([text], k=top, titles=[title] if title else None)[0]:
                 self.stdout.write(f"{label}\t{confidence:.4f}")
             return
         if out is None:
             raise CommandError("--out FILE is required with --csv")
-        texts, _labels, rows = classifier.read_csv(csv, text_cols=_cols(text_cols))
+        if title_col is None:
+            title_col = model.meta.get("title_col") or ""
+        texts, _labels, rows = classifier.read_csv(csv, text_cols=_cols(text_cols), title_col=title_col or None)
+        titles = [(row.get(title_col) or "").strip() for row in rows] if title_col and model.uses_titles else None
         predictions = []
         for start in range(0, len(texts), 1000):
-            predictions += model.predict(texts[start : start + 1000], k=1)
+            chunk = titles[start : start + 1000] if titles is not None else None
+            predictions += model.predict(texts[start : start + 1000], k=1, titles=chunk)
         fields = list(rows[0].keys()) if rows else []
         out.parent.mkdir(parents=True, exist_ok=True)
         with out.open("w", encoding="utf-8", newline="") as fh:
