@@ -29,6 +29,7 @@ from .index import SCHEMA, IndexStore, region_prefixes
 from .lexicon import PinyinLexicon, Suggester, Suggestion
 from .synonyms import SynonymTable
 
+POPULAR = tantivy.Query.term_query(SCHEMA, "tier", "popular", index_option="basic")
 FIELD_BOOSTS = {"title": 4.0, "alias": 2.5, "dept": 0.8, "materials": 0.5, "faq": 0.5, "guide": 0.3}
 LONG_FIELDS = frozenset({"guide", "faq"})
 PINYIN_BOOST = 2.0
@@ -49,6 +50,8 @@ FACETS = {
     "online": "online",
 }
 MAX_OFFSET = 1000
+RERANK_POOL = 10  # at least this many candidates from each partial search
+EXACT_COUNT_POSTINGS = 30_000  # count matches exactly when the query's terms have at most this many postings
 
 
 @dataclass
@@ -99,6 +102,7 @@ class Results:
     cleaned: str
     total: int
     hits: list[Hit]
+    total_exact: bool = True  # False: ``total`` is an estimate (shown as "约")
     corrected: str | None = None
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     took_ms: float = 0.0
@@ -376,6 +380,20 @@ class SearchEngine:
             boost("region_anc", prefixes[2], REGION_SAME_COUNTY)
         return clauses
 
+    @staticmethod
+    def region_scopes(region_code: str | None) -> list[tantivy.Query]:
+        """The documents a user's region can lift: their city's subtree and the province-level ones.
+
+        Every document outside these scopes gets no region score, so it ranks by text alone.
+        """
+        prefixes = region_prefixes(region_code or "")
+        if not prefixes:
+            return []
+        scopes = [tantivy.Query.term_query(SCHEMA, "region_code", prefixes[0].ljust(12, "0"), index_option="basic")]
+        if len(prefixes) >= 2:
+            scopes.append(tantivy.Query.term_query(SCHEMA, "region_anc", prefixes[1], index_option="basic"))
+        return scopes
+
     # --- running ----------------------------------------------------------------------------------------
     def search(
         self,
@@ -388,6 +406,25 @@ class SearchEngine:
         facets: bool = False,
         count: bool = True,
     ) -> Results:
+        """Top ``limit`` hits after ``offset``; the score is (text + region) × popularity weight.
+
+        Ranking runs as a few top-k searches whose union holds the exact top results:
+
+        - the text query alone over the whole index: a flat disjunction of term queries, which tantivy
+          prunes (block-max WAND) instead of scoring every match — a common word matches 100,000+
+          implementations at province scale;
+        - the text query with the region clauses, restricted to each region scope (the user's city
+          subtree, the province-level implementations);
+        - the text query with the region clauses and the popularity weight, restricted to popular documents.
+
+        A document's score in these searches is never above its true score, and it is exact in the search
+        of its own group (no region score and no popularity; in a scope; popular). The index keeps popular
+        documents, and a county's documents, together (see ``index._bucket``), so a restricted search walks a
+        short stretch of each posting list.
+
+        ``total`` is exact when the query's terms have few postings (≤ ``EXACT_COUNT_POSTINGS``), otherwise
+        an estimate from the terms' document frequencies (``Results.total_exact`` is False: "约").
+        """
         started = time.perf_counter()
         plan = self.plan(query)
         searcher = self.store.searcher()
@@ -403,25 +440,86 @@ class SearchEngine:
             )
         matched = self.text_query(plan)
         filter_clauses = self.filter_clauses(filters)
-        clauses = [(tantivy.Occur.Must, matched), *filter_clauses, *self.region_clauses(region_code)]
-        full = tantivy.Query.boolean_query(clauses)
+        region_clauses = self.region_clauses(region_code)
         limit = max(1, min(limit, 100))
         offset = max(0, min(offset, MAX_OFFSET))
-        result = searcher.search(full, limit=limit, offset=offset, count=count, weight_by_field="boost")
-        hits = [Hit(score=float(score), card=_card(searcher, address)) for score, address in result.hits]
+        pool = max(offset + limit, RERANK_POOL)
+        base = [(tantivy.Occur.Must, matched), *filter_clauses]
+        filtered = tantivy.Query.boolean_query(base) if filter_clauses else matched
+        searches: list[tuple[tantivy.Query, str | None]] = [(filtered, None)]
+        for scope in self.region_scopes(region_code):
+            in_scope = (tantivy.Occur.Must, tantivy.Query.const_score_query(scope, 0.0))
+            searches.append((tantivy.Query.boolean_query([*base, in_scope, *region_clauses]), None))
+        popular = (tantivy.Occur.Must, tantivy.Query.const_score_query(POPULAR, 0.0))
+        searches.append((tantivy.Query.boolean_query([*base, popular, *region_clauses]), "boost"))
+        best: dict[tuple[int, int], tuple[float, Any]] = {}
+        for q, weight in searches:
+            for score, address in searcher.search(q, limit=pool, count=False, weight_by_field=weight).hits:
+                key = (address.segment_ord, address.doc)
+                if key not in best or score > best[key][0]:
+                    best[key] = (float(score), address)
+        ranked = sorted(best.items(), key=lambda r: (-r[1][0], r[0]))[offset : offset + limit]
+        hits = [Hit(score=score, card=_card(searcher, address)) for _, (score, address) in ranked]
+        total, exact = self.count(searcher, plan, filtered, filters) if count else (len(hits), True)
         out = Results(
             query=query,
             cleaned=plan.cleaned,
-            total=result.count if count else len(hits),
+            total=max(total, offset + len(hits)),
+            total_exact=exact,
             hits=hits,
             corrected=plan.corrected,
             plan=plan,
         )
         if facets:
-            filtered = tantivy.Query.boolean_query([(tantivy.Occur.Must, matched), *filter_clauses])
             out.facets = self.facet_counts(searcher, filtered)
         out.took_ms = _ms(started)
         return out
+
+    def count(
+        self, searcher: tantivy.Searcher, plan: Plan, filtered: tantivy.Query, filters: Filters | None
+    ) -> tuple[int, bool]:
+        """(number of matches, exact?) — counted when cheap, otherwise estimated from document frequencies.
+
+        The text query's clauses (as in :meth:`text_query`) give an upper bound of the postings to walk; a
+        concept matches at least as many documents as its most frequent clause.
+        """
+        n = max(1, searcher.num_docs)
+        postings = 0
+        coverage = []
+        for concept in plan.concepts:
+            if concept.fuzzy:
+                return searcher.search(filtered, limit=1, count=True).count, True
+            best = 0
+            for position, (alternative, _) in enumerate(concept.alternatives):
+                words = [w for w in text.cut(alternative) if w]
+                if not words:
+                    continue
+                for fname in FIELD_BOOSTS:
+                    if position and fname in LONG_FIELDS:
+                        continue
+                    df = min(searcher.doc_freq(fname, w) for w in words)  # the words are ANDed
+                    postings += df
+                    best = max(best, df)
+            for term in dict.fromkeys(concept.pinyin):
+                df = searcher.doc_freq("py", term)
+                postings += df
+                best = max(best, df)
+            coverage.append(best)
+        if postings <= EXACT_COUNT_POSTINGS:
+            return searcher.search(filtered, limit=1, count=True).count, True
+        missing = 1.0
+        for c in coverage:  # concepts are ORed: assume independence
+            missing *= 1.0 - min(1.0, c / n)
+        estimate = n * (1.0 - missing)
+        for name, fname in FACETS.items():  # filters are ANDed: scale by their share
+            value = getattr(filters, name, None) if filters else None
+            if value is None or value == "":
+                continue
+            value = ("1" if value else "0") if isinstance(value, bool) else str(value)
+            estimate *= searcher.doc_freq(fname, value) / n
+        if filters and filters.region_prefix:
+            estimate *= searcher.doc_freq("region_anc", filters.region_prefix) / n
+        return round(estimate), False
 
     @staticmethod
     def facet_counts(searcher: tantivy.Searcher, query: tantivy.Query, size: int = 12) -> dict[str, list]:

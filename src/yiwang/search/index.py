@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import functools
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -33,7 +34,7 @@ import tantivy
 from . import text
 from .documents import SearchDocument
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: the "tier" field (popular documents)
 TEXT_FIELDS = ("title", "alias", "py", "materials", "guide", "faq", "dept")
 FACET_FIELDS = ("kind", "department_f", "level", "theme", "audience", "online", "region_code")
 
@@ -47,12 +48,15 @@ def build_schema() -> tantivy.Schema:
     for name in FACET_FIELDS:
         sb.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_text_field("region_anc", tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("tier", tokenizer_name="raw", index_option="basic")  # "popular": boost > 0
     sb.add_float_field("boost", fast=True)
     sb.add_bytes_field("card", stored=True, indexed=False)
     return sb.build()
 
 
 SCHEMA = build_schema()
+log = logging.getLogger(__name__)
+_warned: set[str] = set()
 
 
 def region_prefixes(code: str) -> list[str]:
@@ -165,7 +169,8 @@ def _facets_json(kind: str, level: int, themes: tuple[str, ...], audiences: tupl
 
 @functools.lru_cache(maxsize=10_000)
 def _boost_json(popularity: float) -> str:
-    return f',"boost":{popularity_boost(popularity)!r}'
+    boost = popularity_boost(popularity)
+    return f',"boost":{boost!r}' + (',"tier":"popular"' if boost > 0 else "")
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -224,8 +229,9 @@ def encode(doc: SearchDocument) -> str:
 
 
 def _bucket(doc: SearchDocument) -> str:
-    """Build order: documents of one county (and its towns and villages) get neighbouring ids."""
-    return doc.region_code[:6] if doc.region_code else ""
+    """Build order: popular documents first, then by county: the documents of one county (with its towns
+    and villages) get neighbouring ids, and so do the popular ones."""
+    return ("0" if doc.popularity > 0 else "1") + (doc.region_code[:6] if doc.region_code else "")
 
 
 class IndexStore:
@@ -247,11 +253,25 @@ class IndexStore:
         return self.path / "CURRENT"
 
     def current_generation(self) -> str | None:
+        """The live generation, or None — also when it was built with another schema (rebuild it)."""
         try:
             name = self.current_file.read_text().strip()
         except FileNotFoundError:
             return None
-        return name if name and (self.path / name).is_dir() else None
+        if not name or not (self.path / name).is_dir():
+            return None
+        try:
+            version = (self.path / name / "SCHEMA_VERSION").read_text().strip()
+        except FileNotFoundError:
+            version = ""
+        if version != SCHEMA_VERSION:
+            if name not in _warned:
+                _warned.add(name)
+                log.warning(
+                    "search index %s has schema %r, not %r: run `yiwang search rebuild`", name, version, SCHEMA_VERSION
+                )
+            return None
+        return name
 
     def exists(self) -> bool:
         return self.current_generation() is not None
@@ -357,7 +377,7 @@ class IndexStore:
                     fh = files.get(bucket)
                     if fh is None:
                         fh = files[bucket] = open(  # noqa: SIM115 - closed below
-                            Path(spool) / f"b{bucket or 'none'}.jsonl", "w", encoding="utf-8", buffering=1 << 20
+                            Path(spool) / f"b{bucket}.jsonl", "w", encoding="utf-8", buffering=1 << 20
                         )
                     fh.write(encode(doc) + "\n")
                     count += 1
@@ -370,7 +390,7 @@ class IndexStore:
                 for fh in files.values():
                     fh.close()
                 for bucket in sorted(files):
-                    with open(Path(spool) / f"b{bucket or 'none'}.jsonl", encoding="utf-8", buffering=1 << 20) as fh:
+                    with open(Path(spool) / f"b{bucket}.jsonl", encoding="utf-8", buffering=1 << 20) as fh:
                         for line in fh:
                             writer.add_json(line)
             writer.commit()
