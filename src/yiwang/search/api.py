@@ -46,12 +46,14 @@ class FacetValueOut(Schema):
 class SearchOut(Schema):
     query: str = Field(description="检索词（规范化后，简体）")
     corrected: str | None = Field(None, description="纠错/拼音转换后的检索词，或无结果时的“您是不是要找”")
-    total: int
+    total: int = Field(description="结果数；total_exact 为 false 时为估计值（约）")
+    total_exact: bool = Field(True, description="total 是否精确计数（大结果集按词频估计）")
     page: int
     pages: int
     took_ms: float
     hits: list[HitOut]
-    facets: dict[str, list[FacetValueOut]]
+    facets: dict[str, list[FacetValueOut]] = Field(description="分面计数，按排序后的前 facets_over 条结果统计")
+    facets_over: int = Field(0, description="分面计数所依据的结果条数（前N条）")
 
 
 class SearchQuery(Schema):
@@ -113,11 +115,13 @@ def search(request, params: Query[SearchQuery]) -> dict[str, Any]:
         "query": r.cleaned,
         "corrected": r.corrected,
         "total": r.total,
+        "total_exact": r.total_exact,
         "page": page.page,
         "pages": page.pages,
         "took_ms": r.took_ms,
         "hits": [{**h.card, "score": round(h.score, 4)} for h in r.hits],
         "facets": {name: [{"value": v, "count": c} for v, c in values] for name, values in r.facets.items()},
+        "facets_over": r.facets_over,
     }
 
 

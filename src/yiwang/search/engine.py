@@ -51,6 +51,7 @@ FACETS = {
 }
 MAX_OFFSET = 1000
 RERANK_POOL = 10  # at least this many candidates from each partial search
+FACET_TOP = 100  # facet counts are taken over this many top results
 EXACT_COUNT_POSTINGS = 30_000  # count matches exactly when the query's terms have at most this many postings
 
 
@@ -105,6 +106,7 @@ class Results:
     total_exact: bool = True  # False: ``total`` is an estimate (shown as "约")
     corrected: str | None = None
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    facets_over: int = 0  # the facet counts cover the top ``facets_over`` results
     took_ms: float = 0.0
     plan: Plan | None = None
 
@@ -443,7 +445,7 @@ class SearchEngine:
         region_clauses = self.region_clauses(region_code)
         limit = max(1, min(limit, 100))
         offset = max(0, min(offset, MAX_OFFSET))
-        pool = max(offset + limit, RERANK_POOL)
+        pool = max(offset + limit, FACET_TOP if facets else RERANK_POOL)
         base = [(tantivy.Occur.Must, matched), *filter_clauses]
         filtered = tantivy.Query.boolean_query(base) if filter_clauses else matched
         searches: list[tuple[tantivy.Query, str | None]] = [(filtered, None)]
@@ -458,20 +460,26 @@ class SearchEngine:
                 key = (address.segment_ord, address.doc)
                 if key not in best or score > best[key][0]:
                     best[key] = (float(score), address)
-        ranked = sorted(best.items(), key=lambda r: (-r[1][0], r[0]))[offset : offset + limit]
-        hits = [Hit(score=score, card=_card(searcher, address)) for _, (score, address) in ranked]
+        ranked = sorted(best.items(), key=lambda r: (-r[1][0], r[0]))
+        cards: dict[tuple[int, int], dict[str, Any]] = {}
+        hits = []
+        for key, (score, address) in ranked[offset : offset + limit]:
+            cards[key] = _card(searcher, address)
+            hits.append(Hit(score=score, card=cards[key]))
         total, exact = self.count(searcher, plan, filtered, filters) if count else (len(hits), True)
         out = Results(
             query=query,
             cleaned=plan.cleaned,
-            total=max(total, offset + len(hits)),
+            total=max(total, offset + len(hits)) if hits else total,
             total_exact=exact,
             hits=hits,
             corrected=plan.corrected,
             plan=plan,
         )
-        if facets:
-            out.facets = self.facet_counts(searcher, filtered)
+        if facets:  # over the top results (as ranked for this user), not over every match
+            top = ranked[:FACET_TOP]
+            out.facets = self.facet_counts(cards.get(key) or _card(searcher, address) for key, (_, address) in top)
+            out.facets_over = len(top)
         out.took_ms = _ms(started)
         return out
 
@@ -522,15 +530,26 @@ class SearchEngine:
         return round(estimate), False
 
     @staticmethod
-    def facet_counts(searcher: tantivy.Searcher, query: tantivy.Query, size: int = 12) -> dict[str, list]:
-        spec = {name: {"terms": {"field": fname, "size": size}} for name, fname in FACETS.items()}
-        try:
-            raw = searcher.aggregate(query, spec)
-        except ValueError:
-            return {}
-        return {
-            name: [(b["key"], int(b["doc_count"])) for b in raw.get(name, {}).get("buckets", [])] for name in FACETS
-        }
+    def facet_counts(cards: Iterable[dict[str, Any]], size: int = 12) -> dict[str, list[tuple[str, int]]]:
+        """Facet values and counts over result cards (the top ``FACET_TOP`` results of a search)."""
+        counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+
+        def add(name: str, value: object) -> None:
+            if value is None or value == "":
+                return
+            bucket = counts[name]
+            bucket[str(value)] = bucket.get(str(value), 0) + 1
+
+        for card in cards:
+            add("kind", card.get("kind"))
+            add("department", card.get("department"))
+            add("level", card.get("level") or None)
+            for theme in card.get("themes") or ():
+                add("theme", theme)
+            for audience in card.get("audiences") or ():
+                add("audience", audience)
+            add("online", "1" if card.get("online") else "0")
+        return {name: sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:size] for name, values in counts.items()}
 
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
         _, suggester = self._lexicons()

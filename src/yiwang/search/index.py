@@ -45,8 +45,8 @@ def build_schema() -> tantivy.Schema:
     for name in TEXT_FIELDS:
         sb.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
     sb.add_text_field("title_exact", tokenizer_name="raw", index_option="basic")
-    for name in FACET_FIELDS:
-        sb.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
+    for name in FACET_FIELDS:  # filters; facet counts come from the top results' cards (no fast fields)
+        sb.add_text_field(name, tokenizer_name="raw", index_option="basic")
     sb.add_text_field("region_anc", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("tier", tokenizer_name="raw", index_option="basic")  # "popular": boost > 0
     sb.add_float_field("boost", fast=True)
@@ -174,10 +174,20 @@ def _boost_json(popularity: float) -> str:
 
 
 @functools.lru_cache(maxsize=100_000)
-def _card_what(kind: str, title: str, short: str, online: bool, item_type: str, summary: str) -> str:
+def _card_what(
+    kind: str,
+    title: str,
+    short: str,
+    online: bool,
+    item_type: str,
+    summary: str,
+    themes: tuple[str, ...],
+    audiences: tuple[str, ...],
+) -> str:
     return (
         f',"kind":{_dumps(kind)},"title":{_dumps(title)},"short_name":{_dumps(short)},'
-        f'"online":{"true" if online else "false"},"item_type":{_dumps(item_type)},"summary":{_dumps(summary)}'
+        f'"online":{"true" if online else "false"},"item_type":{_dumps(item_type)},"summary":{_dumps(summary)},'
+        f'"themes":{_dumps(list(dict.fromkeys(themes)))},"audiences":{_dumps(list(dict.fromkeys(audiences)))}'
     )
 
 
@@ -197,7 +207,16 @@ def card_json(doc: SearchDocument) -> str:
     linked = doc.kind not in ("item", "bundle")
     return (
         f'{{"code":{_string(doc.code)}'
-        + _card_what(doc.kind, doc.title, doc.short_name, bool(doc.online), doc.item_type, doc.summary)
+        + _card_what(
+            doc.kind,
+            doc.title,
+            doc.short_name,
+            bool(doc.online),
+            doc.item_type,
+            doc.summary,
+            tuple(doc.themes),
+            tuple(doc.service_objects),
+        )
         + _card_where(doc.department, doc.region_code, doc.region_name, doc.level)
         + (
             f',"url":{_string(doc.url)},"actions":{_dumps([a.as_dict() for a in doc.actions])}}}'
