@@ -318,6 +318,38 @@ def pg_compare(index_dir: Path, sources, regions, queries: dict[str, list[str]])
     return out
 
 
+class LoadSampler:
+    """The 1-minute load average every few seconds while the benchmark runs (the machine is shared)."""
+
+    def __init__(self, every: float = 5.0):
+        import threading
+
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+
+    def _run(self, every: float) -> None:
+        while not self._stop.is_set():
+            self.samples.append(os.getloadavg()[0])
+            self._stop.wait(every)
+
+    def __enter__(self) -> LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+
+    def summary(self) -> dict:
+        ordered = sorted(self.samples) or [float("nan")]
+        return {
+            "min": round(ordered[0], 2),
+            "median": round(ordered[len(ordered) // 2], 2),
+            "max": round(ordered[-1], 2),
+            "samples": len(self.samples),
+        }
+
+
 def main() -> None:
     if not (SHARED_DATA / "gd-service-items" / "gd_items_raw.jsonl").exists():
         print("skipped: ../shared/data not present")
@@ -339,6 +371,7 @@ def main() -> None:
         "regions_by_level": {k: len(v) for k, v in regions.items()},
         "source_items": len(sources),
     }
+    loads = LoadSampler().__enter__()
     try:
         started = time.perf_counter()
         for _ in generate(min(N, 200_000), sources, regions):
@@ -462,6 +495,8 @@ def main() -> None:
                     name: round(pg[name]["p99_ms"] / max(inproc[name]["p99_ms"], 1e-6), 1)
                     for name in ("one_word", "two_words")
                 }
+        loads.__exit__()
+        result["conditions"] = {"load_average_1min_during_run": loads.summary()}
         result["targets"] = {
             "build_items_per_s": 20000,
             "query_p99_ms_in_process": 20,

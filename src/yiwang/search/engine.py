@@ -183,7 +183,8 @@ class SearchEngine:
         return PinyinLexicon(words), suggester
 
     def warm(self) -> None:
-        self._lexicons()
+        _, suggester = self._lexicons()
+        suggester.bigram_index()
 
     # --- planning ---------------------------------------------------------------------------------------
     def plan(self, query: str) -> Plan:
@@ -532,23 +533,33 @@ class SearchEngine:
     @staticmethod
     def facet_counts(cards: Iterable[dict[str, Any]], size: int = 12) -> dict[str, list[tuple[str, int]]]:
         """Facet values and counts over result cards (the top ``FACET_TOP`` results of a search)."""
-        counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-
-        def add(name: str, value: object) -> None:
-            if value is None or value == "":
-                return
-            bucket = counts[name]
-            bucket[str(value)] = bucket.get(str(value), 0) + 1
-
+        kinds: dict[str, int] = {}
+        departments: dict[str, int] = {}
+        levels: dict[str, int] = {}
+        themes: dict[str, int] = {}
+        audiences: dict[str, int] = {}
+        online: dict[str, int] = {}
         for card in cards:
-            add("kind", card.get("kind"))
-            add("department", card.get("department"))
-            add("level", card.get("level") or None)
-            for theme in card.get("themes") or ():
-                add("theme", theme)
-            for audience in card.get("audiences") or ():
-                add("audience", audience)
-            add("online", "1" if card.get("online") else "0")
+            for bucket, value in (
+                (kinds, card.get("kind")),
+                (departments, card.get("department")),
+                (levels, str(card.get("level") or "")),
+                (online, "1" if card.get("online") else "0"),
+            ):
+                if value:
+                    bucket[value] = bucket.get(value, 0) + 1
+            for value in card.get("themes") or ():
+                themes[value] = themes.get(value, 0) + 1
+            for value in card.get("audiences") or ():
+                audiences[value] = audiences.get(value, 0) + 1
+        counts = {
+            "kind": kinds,
+            "department": departments,
+            "level": levels,
+            "theme": themes,
+            "audience": audiences,
+            "online": online,
+        }
         return {name: sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:size] for name, values in counts.items()}
 
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
@@ -564,14 +575,17 @@ class SearchEngine:
         grams = set(text.char_bigrams(cleaned))
         if not grams:
             return None
-        best: tuple[float, str] | None = None
-        for display in suggester.displays:
-            shared = len(grams & set(text.char_bigrams(display)))
-            if shared:
-                score = shared / len(grams) - len(display) / 1000
-                if best is None or score > best[0]:
-                    best = (score, display)
-        return best[1] if best and best[0] >= 0.5 else None
+        shared: dict[int, int] = {}
+        by_gram = suggester.bigram_index()
+        for gram in grams:
+            for idx in by_gram.get(gram, ()):
+                shared[idx] = shared.get(idx, 0) + 1
+        best: tuple[float, int] | None = None
+        for idx, n in shared.items():
+            score = n / len(grams) - len(suggester.displays[idx]) / 1000
+            if best is None or (score, -idx) > (best[0], -best[1]):  # the first of equals, as listed
+                best = (score, idx)
+        return suggester.displays[best[1]] if best and best[0] >= 0.5 else None
 
 
 def _merge_single_characters(words: list[str], lexicon: PinyinLexicon, known: Callable[[str], bool]) -> list[str]:

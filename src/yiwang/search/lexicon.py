@@ -194,6 +194,17 @@ class Suggester:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def bigram_index(self) -> dict[str, list[int]]:
+        """Ideograph bigram → displays containing it (for "did you mean"), built on first use."""
+        index = self.__dict__.get("_bigrams")
+        if index is None:
+            index = {}
+            for idx, display in enumerate(self.displays):
+                for gram in dict.fromkeys(text.char_bigrams(display)):
+                    index.setdefault(gram, []).append(idx)
+            self.__dict__["_bigrams"] = index
+        return index
+
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
         key = text.clean_query(prefix).replace(" ", "")
         if not key:
