@@ -408,6 +408,7 @@ class IndexStore:
                     progress(batch)
                 for fh in files.values():
                     fh.close()
+                analysed = time.perf_counter()
                 for bucket in sorted(files):
                     with open(Path(spool) / f"b{bucket}.jsonl", encoding="utf-8", buffering=1 << 20) as fh:
                         for line in fh:
@@ -437,6 +438,7 @@ class IndexStore:
             "generation": name,
             "seconds": round(time.perf_counter() - started, 3),
             "index_seconds": round(indexed - started, 3),
+            "analysis_seconds": round(analysed - started, 3),
             "replayed": len(keys),
         }
 
