@@ -32,6 +32,7 @@ from .synonyms import SynonymTable
 POPULAR = tantivy.Query.term_query(SCHEMA, "tier", "popular", index_option="basic")
 FIELD_BOOSTS = {"title": 4.0, "alias": 2.5, "dept": 0.8, "materials": 0.5, "faq": 0.5, "guide": 0.3}
 LONG_FIELDS = frozenset({"guide", "faq"})
+NAME_FIELDS = frozenset({"title", "alias"})
 PINYIN_BOOST = 2.0
 SYNONYM_WEIGHT = 0.9
 INITIALS_WEIGHTS = (1.0, 0.4, 0.25)  # initials are ambiguous: the most typed reading leads clearly
@@ -316,6 +317,8 @@ class SearchEngine:
                 for fname, boost in FIELD_BOOSTS.items():
                     if position and fname in LONG_FIELDS:
                         continue  # long text only for the first reading: fewer clauses, the same top results
+                    if len(alternative) == 1 and fname not in NAME_FIELDS:
+                        continue  # a lone character (无, 证) is in most guides: it ranks names, not texts
                     q = self._field_query(fname, alternative, boost * weight)
                     if q is not None:
                         clauses.append((tantivy.Occur.Should, q))
@@ -504,7 +507,7 @@ class SearchEngine:
                 if not words:
                     continue
                 for fname in FIELD_BOOSTS:
-                    if position and fname in LONG_FIELDS:
+                    if (position and fname in LONG_FIELDS) or (len(alternative) == 1 and fname not in NAME_FIELDS):
                         continue
                     df = min(searcher.doc_freq(fname, w) for w in words)  # the words are ANDed
                     postings += df
