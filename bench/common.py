@@ -161,7 +161,7 @@ def serve(env: dict[str, str], *, port: int, workers: int = 2, threads: int = 8)
         start_new_session=True,
     )
     try:
-        deadline = time.time() + 60
+        deadline = time.time() + 180  # workers may warm caches before they answer
         while time.time() < deadline:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)

@@ -11,13 +11,19 @@ Measures
   the generator, not from the database; the generator's own time is reported and excluded);
 - in-process query latency (p50/p99) for 1-word, 2-word, pinyin and initials queries with a random user
   region, through ``SearchEngine.search`` (the API's code path), and suggestion latency;
-- HTTP latency of ``GET /api/v1/search`` against ``yiwang serve`` (granian, 2 workers) and its memory;
+- HTTP latency of ``GET /api/v1/search`` (with facets, as the API always answers) against ``yiwang serve``
+  (granian, 2 workers × 2 threads; each worker builds its lexicon before it answers), its memory and its CPU
+  time per search (load-independent);
 - PostgreSQL full-text search on the same segmented text (``to_tsvector('simple', …)`` + GIN, ``ORDER BY
   ts_rank`` top 10) and the p99 ratio PostgreSQL / tantivy.
 
 Environment: ``YIWANG_BENCH_SEARCH_ITEMS`` (size), ``YIWANG_BENCH_SEARCH_PG_QUERIES`` (per set, default 50),
 ``YIWANG_BENCH_SEARCH_SKIP_PG=1`` (then the last PostgreSQL numbers at the same size are carried over,
-marked with their date and commit), ``YIWANG_BENCH_PORT`` (default 8104).
+marked with their date and commit), ``YIWANG_BENCH_PORT`` (default 8104), ``YIWANG_BENCH_SEARCH_WORKERS`` /
+``YIWANG_BENCH_SEARCH_THREADS`` (granian, default 2 × 2).
+
+In-process figures carry ``cpu_p50_ms``/``cpu_p99_ms``: the thread's CPU time per call, which the other
+processes on a shared machine do not inflate.
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ sys.path.insert(0, str(ROOT / "src"))
 N = int(os.environ.get("YIWANG_BENCH_SEARCH_ITEMS", "2300000"))
 PG_QUERIES = int(os.environ.get("YIWANG_BENCH_SEARCH_PG_QUERIES", "50"))
 PORT = int(os.environ.get("YIWANG_BENCH_PORT", "8104"))
+HTTP_WORKERS = int(os.environ.get("YIWANG_BENCH_SEARCH_WORKERS", "2"))
+HTTP_THREADS = int(os.environ.get("YIWANG_BENCH_SEARCH_THREADS", "2"))
 RESULT_FILE = ROOT / "bench" / "results" / "search_scale.json"
 SEED = 20261130
 QUALIFIERS = [
@@ -232,13 +240,35 @@ def generate(n: int, sources: list[dict], regions: dict[int, list[tuple[str, str
 
 
 def timed(fn, items, repeat: int = 1) -> dict:
+    """Wall-clock latency, and the calling thread's CPU time (load-independent: preemption excluded)."""
     samples = []
+    cpu = []
     for _ in range(repeat):
         for item in items:
+            c0 = time.thread_time()
             t0 = time.perf_counter()
             fn(item)
             samples.append(time.perf_counter() - t0)
-    return summarize_ms(samples)
+            cpu.append(time.thread_time() - c0)
+    cpu_ms = summarize_ms(cpu)
+    return {**summarize_ms(samples), "cpu_p50_ms": cpu_ms["p50_ms"], "cpu_p99_ms": cpu_ms["p99_ms"]}
+
+
+def process_tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its children (granian workers)."""
+    import subprocess
+
+    pids = [pid]
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    pids += [int(p) for p in out.split()]
+    ticks = 0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def pg_compare(index_dir: Path, sources, regions, queries: dict[str, list[str]]) -> dict:
@@ -288,6 +318,38 @@ def pg_compare(index_dir: Path, sources, regions, queries: dict[str, list[str]])
     return out
 
 
+class LoadSampler:
+    """The 1-minute load average every few seconds while the benchmark runs (the machine is shared)."""
+
+    def __init__(self, every: float = 5.0):
+        import threading
+
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+
+    def _run(self, every: float) -> None:
+        while not self._stop.is_set():
+            self.samples.append(os.getloadavg()[0])
+            self._stop.wait(every)
+
+    def __enter__(self) -> LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+
+    def summary(self) -> dict:
+        ordered = sorted(self.samples) or [float("nan")]
+        return {
+            "min": round(ordered[0], 2),
+            "median": round(ordered[len(ordered) // 2], 2),
+            "max": round(ordered[-1], 2),
+            "samples": len(self.samples),
+        }
+
+
 def main() -> None:
     if not (SHARED_DATA / "gd-service-items" / "gd_items_raw.jsonl").exists():
         print("skipped: ../shared/data not present")
@@ -309,6 +371,7 @@ def main() -> None:
         "regions_by_level": {k: len(v) for k, v in regions.items()},
         "source_items": len(sources),
     }
+    loads = LoadSampler().__enter__()
     try:
         started = time.perf_counter()
         for _ in generate(min(N, 200_000), sources, regions):
@@ -346,10 +409,17 @@ def main() -> None:
             cases = [(q, rng.choice(user_regions)) for q in qs * max(1, 400 // len(qs))]
             inproc[name] = timed(lambda c: engine.search(c[0], region_code=c[1]), cases)
         inproc["with_facets_one_word"] = timed(lambda q: engine.search(q, facets=True), ONE_WORD, repeat=4)
+        inproc["api_like_with_region_and_facets"] = timed(
+            lambda c: engine.search(c[0], region_code=c[1], facets=True),
+            [(q, rng.choice(user_regions)) for q in [q for qs in sets.values() for q in qs] * 4],
+        )
         inproc["suggest"] = timed(lambda p: engine.suggest(p), PREFIXES, repeat=60)
-        hits = {q: engine.search(q).total for q in ONE_WORD[:6]}
+        totals = {}
+        for q in ONE_WORD[:6]:
+            r = engine.search(q)
+            totals[q] = {"total": r.total, "exact": r.total_exact}
         result["in_process"] = inproc
-        result["sample_totals"] = hits
+        result["sample_totals"] = totals
         print("in-process", {k: v["p99_ms"] for k, v in inproc.items()})
 
         # --- HTTP --------------------------------------------------------------------------------------
@@ -358,7 +428,7 @@ def main() -> None:
         from urllib.parse import urlencode
 
         all_queries = [q for qs in sets.values() for q in qs]
-        with serve(env, port=PORT, workers=2, threads=4) as server:
+        with serve(env, port=PORT, workers=HTTP_WORKERS, threads=HTTP_THREADS) as server:
             http_load(
                 PORT,
                 lambda w, i: ("GET", "/api/v1/search?" + urlencode({"q": all_queries[i % len(all_queries)]}), None, {}),
@@ -366,6 +436,7 @@ def main() -> None:
                 duration=2,
                 warmup=4,
             )  # both workers warm
+            cpu_before = process_tree_cpu_s(server["pid"])
             load = http_load(
                 PORT,
                 lambda w, i: (
@@ -381,6 +452,7 @@ def main() -> None:
                 duration=20,
                 warmup=3,
             )
+            search_cpu_s = process_tree_cpu_s(server["pid"]) - cpu_before
             suggest_load = http_load(
                 PORT,
                 lambda w, i: (
@@ -398,8 +470,9 @@ def main() -> None:
             "search": load.summary(),
             "suggest": suggest_load.summary(),
             "server_rss_mb": rss,
-            "workers": 2,
-            "threads": 4,
+            "server_cpu_ms_per_search": round(search_cpu_s * 1000 / max(1, load.summary()["requests"]), 2),
+            "workers": HTTP_WORKERS,
+            "threads": HTTP_THREADS,
             "concurrency": 4,
         }
         print("http p99", load.summary()["p99_ms"], "rss", rss)
@@ -422,6 +495,8 @@ def main() -> None:
                     name: round(pg[name]["p99_ms"] / max(inproc[name]["p99_ms"], 1e-6), 1)
                     for name in ("one_word", "two_words")
                 }
+        loads.__exit__()
+        result["conditions"] = {"load_average_1min_during_run": loads.summary()}
         result["targets"] = {
             "build_items_per_s": 20000,
             "query_p99_ms_in_process": 20,

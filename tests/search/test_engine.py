@@ -5,7 +5,7 @@ import pytest
 from yiwang.search.engine import Filters
 from yiwang.search.index import IndexStore, region_prefixes
 
-from .conftest import GZ, SAMPLE, TIANHE, doc
+from .conftest import GD, GZ, SAMPLE, SZ, TIANHE, doc
 
 
 def codes(results):
@@ -135,3 +135,63 @@ def test_empty_store_searches_to_nothing(tmp_path):
     engine = SearchEngine(IndexStore(tmp_path / "none"))
     assert engine.search("护照").total == 0
     assert engine.suggest("hu") == []
+
+
+def _many_implementations():
+    """Implementations of a few services across regions, some popular: many exact score ties."""
+    import random
+
+    rng = random.Random(7)
+    titles = ["办理往来港澳通行证", "普通护照签发", "港澳通行证签注", "社会保险登记", "律师执业许可"]
+    regions = [GD, GZ, TIANHE, SZ]
+    return [
+        doc(
+            f"M{i:04d}",
+            titles[rng.randrange(len(titles))] + rng.choice(["", "（变更）", "（遗失补办）"]),
+            region=regions[rng.randrange(len(regions))],
+            dept=rng.choice(["公安局", "司法局", "人力资源和社会保障局"]),
+            popularity=rng.choice([0, 0, 0, 0, 0, 3, 40, 900]),
+        )
+        for i in range(600)
+    ]
+
+
+@pytest.mark.parametrize("region", [None, GD, GZ, TIANHE, SZ])
+@pytest.mark.parametrize("query", ["港澳通行证", "护照", "社保", "律师 执业", "gatxz"])
+def test_partial_searches_rank_like_one_full_query(tmp_path, region, query):
+    """The pruned partial searches return the same top scores as scoring every match at once."""
+    import tantivy
+
+    from yiwang.search.engine import SearchEngine
+
+    store = IndexStore(tmp_path / "ix")
+    store.build(_many_implementations())
+    engine = SearchEngine(store)
+    searcher = store.searcher()
+    plan = engine.plan(query)
+    full = tantivy.Query.boolean_query([(tantivy.Occur.Must, engine.text_query(plan)), *engine.region_clauses(region)])
+    for offset in (0, 20):
+        expected = searcher.search(full, limit=20, offset=offset, count=True, weight_by_field="boost")
+        got = engine.search(query, region_code=region, limit=20, offset=offset)
+        assert [round(h.score, 4) for h in got.hits] == [round(s, 4) for s, _ in expected.hits]
+        assert got.total == expected.count and got.total_exact
+
+
+def test_large_totals_are_estimated(engine, monkeypatch):
+    from yiwang.search import engine as engine_module
+
+    exact = engine.search("港澳通行证")
+    monkeypatch.setattr(engine_module, "EXACT_COUNT_POSTINGS", 0)
+    estimated = engine.search("港澳通行证")
+    assert exact.total_exact and not estimated.total_exact
+    assert estimated.total >= len(estimated.hits) and estimated.total > 0
+    assert codes(estimated) == codes(exact)
+
+
+def test_facets_count_the_top_results(engine, monkeypatch):
+    from yiwang.search import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "FACET_TOP", 2)
+    results = engine.search("港澳通行证", region_code=TIANHE, facets=True)
+    assert results.facets_over == 2
+    assert sum(c for _, c in results.facets["kind"]) == 2

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
 
+from django.http import HttpResponse
 from ninja import Query, Router, Schema
 from pydantic import Field
 
@@ -46,12 +47,14 @@ class FacetValueOut(Schema):
 class SearchOut(Schema):
     query: str = Field(description="检索词（规范化后，简体）")
     corrected: str | None = Field(None, description="纠错/拼音转换后的检索词，或无结果时的“您是不是要找”")
-    total: int
+    total: int = Field(description="结果数；total_exact 为 false 时为估计值（约）")
+    total_exact: bool = Field(True, description="total 是否精确计数（大结果集按词频估计）")
     page: int
     pages: int
     took_ms: float
     hits: list[HitOut]
-    facets: dict[str, list[FacetValueOut]]
+    facets: dict[str, list[FacetValueOut]] = Field(description="分面计数，按排序后的前 facets_over 条结果统计")
+    facets_over: int = Field(0, description="分面计数所依据的结果条数（前N条）")
 
 
 class SearchQuery(Schema):
@@ -89,7 +92,7 @@ def _prefix(code: str | None) -> str | None:
 
 
 @router.get("/search", response=with_errors(SearchOut, 422), auth=None, summary="搜索事项、一件事、部门和大厅")
-def search(request, params: Query[SearchQuery]) -> dict[str, Any]:
+def search(request, params: Query[SearchQuery]) -> HttpResponse:
     filters = Filters(
         kind=params.kind,
         department=params.department,
@@ -109,16 +112,23 @@ def search(request, params: Query[SearchQuery]) -> dict[str, Any]:
         channel="api",
     )
     r = page.results
-    return {
+    body = {
         "query": r.cleaned,
         "corrected": r.corrected,
         "total": r.total,
+        "total_exact": r.total_exact,
         "page": page.page,
         "pages": page.pages,
         "took_ms": r.took_ms,
         "hits": [{**h.card, "score": round(h.score, 4)} for h in r.hits],
         "facets": {name: [{"value": v, "count": c} for v, c in values] for name, values in r.facets.items()},
+        "facets_over": r.facets_over,
     }
+    # Built to match SearchOut (tests check it); serialised directly: validating ~100 nested objects per
+    # response costs more CPU than the search itself.
+    hit_fields = HitOut.model_fields
+    body["hits"] = [{k: v for k, v in hit.items() if k in hit_fields} for hit in body["hits"]]
+    return HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json; charset=utf-8")
 
 
 @router.get("/search/suggest", response=with_errors(list[SuggestionOut], 422), auth=None, summary="输入联想")

@@ -83,6 +83,8 @@ class SearchDocument:
             "item_type": self.item_type,
             "url": self.url if linked else "",
             "summary": self.summary,
+            "themes": list(dict.fromkeys(self.themes)),  # for facet counts over the top results
+            "audiences": list(dict.fromkeys(self.service_objects)),
             "actions": [a.as_dict() for a in self.actions] if linked else [],
         }
 

@@ -29,8 +29,10 @@ from .index import SCHEMA, IndexStore, region_prefixes
 from .lexicon import PinyinLexicon, Suggester, Suggestion
 from .synonyms import SynonymTable
 
+POPULAR = tantivy.Query.term_query(SCHEMA, "tier", "popular", index_option="basic")
 FIELD_BOOSTS = {"title": 4.0, "alias": 2.5, "dept": 0.8, "materials": 0.5, "faq": 0.5, "guide": 0.3}
 LONG_FIELDS = frozenset({"guide", "faq"})
+NAME_FIELDS = frozenset({"title", "alias"})
 PINYIN_BOOST = 2.0
 SYNONYM_WEIGHT = 0.9
 INITIALS_WEIGHTS = (1.0, 0.4, 0.25)  # initials are ambiguous: the most typed reading leads clearly
@@ -49,6 +51,9 @@ FACETS = {
     "online": "online",
 }
 MAX_OFFSET = 1000
+RERANK_POOL = 10  # at least this many candidates from each partial search
+FACET_TOP = 100  # facet counts are taken over this many top results
+EXACT_COUNT_POSTINGS = 30_000  # count matches exactly when the query's terms have at most this many postings
 
 
 @dataclass
@@ -99,8 +104,10 @@ class Results:
     cleaned: str
     total: int
     hits: list[Hit]
+    total_exact: bool = True  # False: ``total`` is an estimate (shown as "约")
     corrected: str | None = None
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    facets_over: int = 0  # the facet counts cover the top ``facets_over`` results
     took_ms: float = 0.0
     plan: Plan | None = None
 
@@ -177,7 +184,8 @@ class SearchEngine:
         return PinyinLexicon(words), suggester
 
     def warm(self) -> None:
-        self._lexicons()
+        _, suggester = self._lexicons()
+        suggester.bigram_index()
 
     # --- planning ---------------------------------------------------------------------------------------
     def plan(self, query: str) -> Plan:
@@ -309,6 +317,8 @@ class SearchEngine:
                 for fname, boost in FIELD_BOOSTS.items():
                     if position and fname in LONG_FIELDS:
                         continue  # long text only for the first reading: fewer clauses, the same top results
+                    if len(alternative) == 1 and fname not in NAME_FIELDS:
+                        continue  # a lone character (无, 证) is in most guides: it ranks names, not texts
                     q = self._field_query(fname, alternative, boost * weight)
                     if q is not None:
                         clauses.append((tantivy.Occur.Should, q))
@@ -376,6 +386,20 @@ class SearchEngine:
             boost("region_anc", prefixes[2], REGION_SAME_COUNTY)
         return clauses
 
+    @staticmethod
+    def region_scopes(region_code: str | None) -> list[tantivy.Query]:
+        """The documents a user's region can lift: their city's subtree and the province-level ones.
+
+        Every document outside these scopes gets no region score, so it ranks by text alone.
+        """
+        prefixes = region_prefixes(region_code or "")
+        if not prefixes:
+            return []
+        scopes = [tantivy.Query.term_query(SCHEMA, "region_code", prefixes[0].ljust(12, "0"), index_option="basic")]
+        if len(prefixes) >= 2:
+            scopes.append(tantivy.Query.term_query(SCHEMA, "region_anc", prefixes[1], index_option="basic"))
+        return scopes
+
     # --- running ----------------------------------------------------------------------------------------
     def search(
         self,
@@ -388,6 +412,25 @@ class SearchEngine:
         facets: bool = False,
         count: bool = True,
     ) -> Results:
+        """Top ``limit`` hits after ``offset``; the score is (text + region) × popularity weight.
+
+        Ranking runs as a few top-k searches whose union holds the exact top results:
+
+        - the text query alone over the whole index: a flat disjunction of term queries, which tantivy
+          prunes (block-max WAND) instead of scoring every match — a common word matches 100,000+
+          implementations at province scale;
+        - the text query with the region clauses, restricted to each region scope (the user's city
+          subtree, the province-level implementations);
+        - the text query with the region clauses and the popularity weight, restricted to popular documents.
+
+        A document's score in these searches is never above its true score, and it is exact in the search
+        of its own group (no region score and no popularity; in a scope; popular). The index keeps popular
+        documents, and a county's documents, together (see ``index._bucket``), so a restricted search walks a
+        short stretch of each posting list.
+
+        ``total`` is exact when the query's terms have few postings (≤ ``EXACT_COUNT_POSTINGS``), otherwise
+        an estimate from the terms' document frequencies (``Results.total_exact`` is False: "约").
+        """
         started = time.perf_counter()
         plan = self.plan(query)
         searcher = self.store.searcher()
@@ -403,36 +446,124 @@ class SearchEngine:
             )
         matched = self.text_query(plan)
         filter_clauses = self.filter_clauses(filters)
-        clauses = [(tantivy.Occur.Must, matched), *filter_clauses, *self.region_clauses(region_code)]
-        full = tantivy.Query.boolean_query(clauses)
+        region_clauses = self.region_clauses(region_code)
         limit = max(1, min(limit, 100))
         offset = max(0, min(offset, MAX_OFFSET))
-        result = searcher.search(full, limit=limit, offset=offset, count=count, weight_by_field="boost")
-        hits = [Hit(score=float(score), card=_card(searcher, address)) for score, address in result.hits]
+        pool = max(offset + limit, FACET_TOP if facets else RERANK_POOL)
+        base = [(tantivy.Occur.Must, matched), *filter_clauses]
+        filtered = tantivy.Query.boolean_query(base) if filter_clauses else matched
+        searches: list[tuple[tantivy.Query, str | None]] = [(filtered, None)]
+        for scope in self.region_scopes(region_code):
+            in_scope = (tantivy.Occur.Must, tantivy.Query.const_score_query(scope, 0.0))
+            searches.append((tantivy.Query.boolean_query([*base, in_scope, *region_clauses]), None))
+        popular = (tantivy.Occur.Must, tantivy.Query.const_score_query(POPULAR, 0.0))
+        searches.append((tantivy.Query.boolean_query([*base, popular, *region_clauses]), "boost"))
+        best: dict[tuple[int, int], tuple[float, Any]] = {}
+        for q, weight in searches:
+            for score, address in searcher.search(q, limit=pool, count=False, weight_by_field=weight).hits:
+                key = (address.segment_ord, address.doc)
+                if key not in best or score > best[key][0]:
+                    best[key] = (float(score), address)
+        ranked = sorted(best.items(), key=lambda r: (-r[1][0], r[0]))
+        cards: dict[tuple[int, int], dict[str, Any]] = {}
+        hits = []
+        for key, (score, address) in ranked[offset : offset + limit]:
+            cards[key] = _card(searcher, address)
+            hits.append(Hit(score=score, card=cards[key]))
+        total, exact = self.count(searcher, plan, filtered, filters) if count else (len(hits), True)
         out = Results(
             query=query,
             cleaned=plan.cleaned,
-            total=result.count if count else len(hits),
+            total=max(total, offset + len(hits)) if hits else total,
+            total_exact=exact,
             hits=hits,
             corrected=plan.corrected,
             plan=plan,
         )
-        if facets:
-            filtered = tantivy.Query.boolean_query([(tantivy.Occur.Must, matched), *filter_clauses])
-            out.facets = self.facet_counts(searcher, filtered)
+        if facets:  # over the top results (as ranked for this user), not over every match
+            top = ranked[:FACET_TOP]
+            out.facets = self.facet_counts(cards.get(key) or _card(searcher, address) for key, (_, address) in top)
+            out.facets_over = len(top)
         out.took_ms = _ms(started)
         return out
 
+    def count(
+        self, searcher: tantivy.Searcher, plan: Plan, filtered: tantivy.Query, filters: Filters | None
+    ) -> tuple[int, bool]:
+        """(number of matches, exact?) — counted when cheap, otherwise estimated from document frequencies.
+
+        The text query's clauses (as in :meth:`text_query`) give an upper bound of the postings to walk; a
+        concept matches at least as many documents as its most frequent clause.
+        """
+        n = max(1, searcher.num_docs)
+        postings = 0
+        coverage = []
+        for concept in plan.concepts:
+            if concept.fuzzy:
+                return searcher.search(filtered, limit=1, count=True).count, True
+            best = 0
+            for position, (alternative, _) in enumerate(concept.alternatives):
+                words = [w for w in text.cut(alternative) if w]
+                if not words:
+                    continue
+                for fname in FIELD_BOOSTS:
+                    if (position and fname in LONG_FIELDS) or (len(alternative) == 1 and fname not in NAME_FIELDS):
+                        continue
+                    df = min(searcher.doc_freq(fname, w) for w in words)  # the words are ANDed
+                    postings += df
+                    best = max(best, df)
+            for term in dict.fromkeys(concept.pinyin):
+                df = searcher.doc_freq("py", term)
+                postings += df
+                best = max(best, df)
+            coverage.append(best)
+        if postings <= EXACT_COUNT_POSTINGS:
+            return searcher.search(filtered, limit=1, count=True).count, True
+        missing = 1.0
+        for c in coverage:  # concepts are ORed: assume independence
+            missing *= 1.0 - min(1.0, c / n)
+        estimate = n * (1.0 - missing)
+        for name, fname in FACETS.items():  # filters are ANDed: scale by their share
+            value = getattr(filters, name, None) if filters else None
+            if value is None or value == "":
+                continue
+            value = ("1" if value else "0") if isinstance(value, bool) else str(value)
+            estimate *= searcher.doc_freq(fname, value) / n
+        if filters and filters.region_prefix:
+            estimate *= searcher.doc_freq("region_anc", filters.region_prefix) / n
+        return round(estimate), False
+
     @staticmethod
-    def facet_counts(searcher: tantivy.Searcher, query: tantivy.Query, size: int = 12) -> dict[str, list]:
-        spec = {name: {"terms": {"field": fname, "size": size}} for name, fname in FACETS.items()}
-        try:
-            raw = searcher.aggregate(query, spec)
-        except ValueError:
-            return {}
-        return {
-            name: [(b["key"], int(b["doc_count"])) for b in raw.get(name, {}).get("buckets", [])] for name in FACETS
+    def facet_counts(cards: Iterable[dict[str, Any]], size: int = 12) -> dict[str, list[tuple[str, int]]]:
+        """Facet values and counts over result cards (the top ``FACET_TOP`` results of a search)."""
+        kinds: dict[str, int] = {}
+        departments: dict[str, int] = {}
+        levels: dict[str, int] = {}
+        themes: dict[str, int] = {}
+        audiences: dict[str, int] = {}
+        online: dict[str, int] = {}
+        for card in cards:
+            for bucket, value in (
+                (kinds, card.get("kind")),
+                (departments, card.get("department")),
+                (levels, str(card.get("level") or "")),
+                (online, "1" if card.get("online") else "0"),
+            ):
+                if value:
+                    bucket[value] = bucket.get(value, 0) + 1
+            for value in card.get("themes") or ():
+                themes[value] = themes.get(value, 0) + 1
+            for value in card.get("audiences") or ():
+                audiences[value] = audiences.get(value, 0) + 1
+        counts = {
+            "kind": kinds,
+            "department": departments,
+            "level": levels,
+            "theme": themes,
+            "audience": audiences,
+            "online": online,
         }
+        return {name: sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:size] for name, values in counts.items()}
 
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
         _, suggester = self._lexicons()
@@ -447,14 +578,17 @@ class SearchEngine:
         grams = set(text.char_bigrams(cleaned))
         if not grams:
             return None
-        best: tuple[float, str] | None = None
-        for display in suggester.displays:
-            shared = len(grams & set(text.char_bigrams(display)))
-            if shared:
-                score = shared / len(grams) - len(display) / 1000
-                if best is None or score > best[0]:
-                    best = (score, display)
-        return best[1] if best and best[0] >= 0.5 else None
+        shared: dict[int, int] = {}
+        by_gram = suggester.bigram_index()
+        for gram in grams:
+            for idx in by_gram.get(gram, ()):
+                shared[idx] = shared.get(idx, 0) + 1
+        best: tuple[float, int] | None = None
+        for idx, n in shared.items():
+            score = n / len(grams) - len(suggester.displays[idx]) / 1000
+            if best is None or (score, -idx) > (best[0], -best[1]):  # the first of equals, as listed
+                best = (score, idx)
+        return suggester.displays[best[1]] if best and best[0] >= 0.5 else None
 
 
 def _merge_single_characters(words: list[str], lexicon: PinyinLexicon, known: Callable[[str], bool]) -> list[str]:

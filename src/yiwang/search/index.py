@@ -15,12 +15,15 @@ them through the reader's on-commit reload, and this process's own writes at onc
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import functools
 import json
+import logging
 import os
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -31,7 +34,7 @@ import tantivy
 from . import text
 from .documents import SearchDocument
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: the "tier" field (popular documents)
 TEXT_FIELDS = ("title", "alias", "py", "materials", "guide", "faq", "dept")
 FACET_FIELDS = ("kind", "department_f", "level", "theme", "audience", "online", "region_code")
 
@@ -42,15 +45,18 @@ def build_schema() -> tantivy.Schema:
     for name in TEXT_FIELDS:
         sb.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
     sb.add_text_field("title_exact", tokenizer_name="raw", index_option="basic")
-    for name in FACET_FIELDS:
-        sb.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
+    for name in FACET_FIELDS:  # filters; facet counts come from the top results' cards (no fast fields)
+        sb.add_text_field(name, tokenizer_name="raw", index_option="basic")
     sb.add_text_field("region_anc", tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("tier", tokenizer_name="raw", index_option="basic")  # "popular": boost > 0
     sb.add_float_field("boost", fast=True)
     sb.add_bytes_field("card", stored=True, indexed=False)
     return sb.build()
 
 
 SCHEMA = build_schema()
+log = logging.getLogger(__name__)
+_warned: set[str] = set()
 
 
 def region_prefixes(code: str) -> list[str]:
@@ -112,30 +118,139 @@ def analyse(doc: SearchDocument) -> dict[str, object]:
     }
 
 
-def to_tantivy(doc: SearchDocument) -> tantivy.Document:
-    fields = analyse(doc)
-    tdoc = tantivy.Document()
-    tdoc.add_text("key", doc.key)
-    for name, value in fields.items():
-        if value:
-            tdoc.add_text(name, value)
-    tdoc.add_text("kind", doc.kind)
-    if doc.department:
-        tdoc.add_text("department_f", doc.department)
-    if doc.level:
-        tdoc.add_text("level", str(doc.level))
-    for theme in dict.fromkeys(doc.themes):
-        tdoc.add_text("theme", theme)
-    for audience in dict.fromkeys(doc.service_objects):
-        tdoc.add_text("audience", audience)
-    tdoc.add_text("online", "1" if doc.online else "0")
-    if doc.region_code:
-        tdoc.add_text("region_code", doc.region_code)
-        for prefix in region_prefixes(doc.region_code):
-            tdoc.add_text("region_anc", prefix)
-    tdoc.add_float("boost", popularity_boost(doc.popularity))
-    tdoc.add_bytes("card", json.dumps(doc.card(), ensure_ascii=False, separators=(",", ":")).encode())
-    return tdoc
+_dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+_string = json.encoder.encode_basestring  # a str as a JSON string literal (C, no allocation of an encoder)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _text_json(
+    title: str, short: str, aliases: tuple[str, ...], materials: tuple[str, ...], guide: str, faq: str
+) -> str:
+    """The searchable text fields of one content (names, materials, guide, FAQ) as JSON members."""
+    title_terms, alias, py, exact = _names(title, short, aliases)
+    values = {
+        "title": title_terms,
+        "alias": alias,
+        "py": py,
+        "materials": _body(" ".join(materials)),
+        "guide": _body(guide),
+        "faq": _body(faq),
+        "title_exact": exact,
+    }
+    return "".join(f',"{k}":{_dumps(v)}' for k, v in values.items() if v)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _department_json(department: str) -> str:
+    if not department:
+        return ""
+    terms = _short(department)
+    return (f',"dept":{_dumps(terms)}' if terms else "") + f',"department_f":{_dumps(department)}'
+
+
+@functools.lru_cache(maxsize=100_000)
+def _region_json(region_code: str) -> str:
+    if not region_code:
+        return ""
+    return f',"region_code":{_dumps(region_code)},"region_anc":{_dumps(region_prefixes(region_code))}'
+
+
+@functools.lru_cache(maxsize=10_000)
+def _facets_json(kind: str, level: int, themes: tuple[str, ...], audiences: tuple[str, ...], online: bool) -> str:
+    out = f',"kind":{_dumps(kind)}'
+    if level:
+        out += f',"level":"{int(level)}"'
+    if themes:
+        out += f',"theme":{_dumps(list(dict.fromkeys(themes)))}'
+    if audiences:
+        out += f',"audience":{_dumps(list(dict.fromkeys(audiences)))}'
+    return out + f',"online":"{1 if online else 0}"'
+
+
+@functools.lru_cache(maxsize=10_000)
+def _boost_json(popularity: float) -> str:
+    boost = popularity_boost(popularity)
+    return f',"boost":{boost!r}' + (',"tier":"popular"' if boost > 0 else "")
+
+
+@functools.lru_cache(maxsize=100_000)
+def _card_what(
+    kind: str,
+    title: str,
+    short: str,
+    online: bool,
+    item_type: str,
+    summary: str,
+    themes: tuple[str, ...],
+    audiences: tuple[str, ...],
+) -> str:
+    return (
+        f',"kind":{_dumps(kind)},"title":{_dumps(title)},"short_name":{_dumps(short)},'
+        f'"online":{"true" if online else "false"},"item_type":{_dumps(item_type)},"summary":{_dumps(summary)},'
+        f'"themes":{_dumps(list(dict.fromkeys(themes)))},"audiences":{_dumps(list(dict.fromkeys(audiences)))}'
+    )
+
+
+@functools.lru_cache(maxsize=100_000)
+def _card_where(department: str, region_code: str, region_name: str, level: int) -> str:
+    return (
+        f',"department":{_dumps(department)},"region_code":{_dumps(region_code)},'
+        f'"region_name":{_dumps(region_name)},"level":{int(level)}'
+    )
+
+
+_UNLINKED = ',"url":"","actions":[]}'
+
+
+def card_json(doc: SearchDocument) -> str:
+    """``doc.card()`` as compact JSON, assembled from cached pieces (names and regions repeat a lot)."""
+    linked = doc.kind not in ("item", "bundle")
+    return (
+        f'{{"code":{_string(doc.code)}'
+        + _card_what(
+            doc.kind,
+            doc.title,
+            doc.short_name,
+            bool(doc.online),
+            doc.item_type,
+            doc.summary,
+            tuple(doc.themes),
+            tuple(doc.service_objects),
+        )
+        + _card_where(doc.department, doc.region_code, doc.region_name, doc.level)
+        + (
+            f',"url":{_string(doc.url)},"actions":{_dumps([a.as_dict() for a in doc.actions])}}}'
+            if linked
+            else _UNLINKED
+        )
+    )
+
+
+def encode(doc: SearchDocument) -> str:
+    """One document as the JSON that ``IndexWriter.add_json`` takes (one call into tantivy per document).
+
+    Analysis (segmentation, pinyin) is cached per distinct content, department and region: a province's
+    implementations of one service share their names and guide text, so most documents cost only the
+    assembly of cached pieces.
+    """
+    card = base64.b64encode(card_json(doc).encode()).decode("ascii")
+    return (
+        f'{{"key":{_string(doc.key)}'
+        + _text_json(
+            doc.title, doc.short_name, tuple(doc.aliases), tuple(doc.materials), doc.guide or "", doc.faq or ""
+        )
+        + _department_json(doc.department)
+        + _region_json(doc.region_code)
+        + _facets_json(doc.kind, doc.level, tuple(doc.themes), tuple(doc.service_objects), bool(doc.online))
+        + _boost_json(float(doc.popularity))
+        + f',"card":"{card}"}}'
+    )
+
+
+def _bucket(doc: SearchDocument) -> str:
+    """Build order: popular documents first, then by county: the documents of one county (with its towns
+    and villages) get neighbouring ids, and so do the popular ones."""
+    return ("0" if doc.popularity > 0 else "1") + (doc.region_code[:6] if doc.region_code else "")
 
 
 class IndexStore:
@@ -157,11 +272,25 @@ class IndexStore:
         return self.path / "CURRENT"
 
     def current_generation(self) -> str | None:
+        """The live generation, or None — also when it was built with another schema (rebuild it)."""
         try:
             name = self.current_file.read_text().strip()
         except FileNotFoundError:
             return None
-        return name if name and (self.path / name).is_dir() else None
+        if not name or not (self.path / name).is_dir():
+            return None
+        try:
+            version = (self.path / name / "SCHEMA_VERSION").read_text().strip()
+        except FileNotFoundError:
+            version = ""
+        if version != SCHEMA_VERSION:
+            if name not in _warned:
+                _warned.add(name)
+                log.warning(
+                    "search index %s has schema %r, not %r: run `yiwang search rebuild`", name, version, SCHEMA_VERSION
+                )
+            return None
+        return name
 
     def exists(self) -> bool:
         return self.current_generation() is not None
@@ -257,15 +386,33 @@ class IndexStore:
             index = tantivy.Index(SCHEMA, path=str(gen))
             writer = index.writer(heap_size=heap_size, num_threads=num_threads)
             batch = 0
-            for doc in documents:
-                writer.add_document(to_tantivy(doc))
-                count += 1
-                batch += 1
-                if progress and batch >= 1000:
+            # Documents are spooled per county and indexed county by county, so that a region's
+            # documents have neighbouring ids: a search restricted to the user's city or county then
+            # walks one short stretch of every posting list (see SearchEngine.search).
+            with tempfile.TemporaryDirectory(prefix="spool-", dir=self.path) as spool:
+                files: dict[str, object] = {}
+                for doc in documents:
+                    bucket = _bucket(doc)
+                    fh = files.get(bucket)
+                    if fh is None:
+                        fh = files[bucket] = open(  # noqa: SIM115 - closed below
+                            Path(spool) / f"b{bucket}.jsonl", "w", encoding="utf-8", buffering=1 << 20
+                        )
+                    fh.write(encode(doc) + "\n")
+                    count += 1
+                    batch += 1
+                    if progress and batch >= 1000:
+                        progress(batch)
+                        batch = 0
+                if progress and batch:
                     progress(batch)
-                    batch = 0
-            if progress and batch:
-                progress(batch)
+                for fh in files.values():
+                    fh.close()
+                analysed = time.perf_counter()
+                for bucket in sorted(files):
+                    with open(Path(spool) / f"b{bucket}.jsonl", encoding="utf-8", buffering=1 << 20) as fh:
+                        for line in fh:
+                            writer.add_json(line)
             writer.commit()
             indexed = time.perf_counter()
             with self.lock():
@@ -274,7 +421,7 @@ class IndexStore:
                     for key in keys:
                         writer.delete_documents_by_term("key", key)
                     for doc in replay(keys) if replay else ():
-                        writer.add_document(to_tantivy(doc))
+                        writer.add_json(encode(doc))
                     writer.commit()
                 writer.wait_merging_threads()
                 self._switch(name)
@@ -291,6 +438,7 @@ class IndexStore:
             "generation": name,
             "seconds": round(time.perf_counter() - started, 3),
             "index_seconds": round(indexed - started, 3),
+            "analysis_seconds": round(analysed - started, 3),
             "replayed": len(keys),
         }
 
@@ -323,7 +471,7 @@ class IndexStore:
             for key in keys:
                 writer.delete_documents_by_term("key", key)
             for doc in upsert:
-                writer.add_document(to_tantivy(doc))
+                writer.add_json(encode(doc))
             writer.commit()
             writer.wait_merging_threads()
             if (self.path / "rebuilding").exists():

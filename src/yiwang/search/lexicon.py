@@ -136,6 +136,9 @@ class Suggester:
     """Prefix index over display strings: Chinese text, full pinyin, initials and word-start suffixes."""
 
     SCAN_LIMIT = 4000
+    PREFIX_TOP_LENGTH = 3  # prefixes up to this length that many keys share keep their best displays
+    PREFIX_TOP_MIN = 200
+    PREFIX_TOP = 64
 
     def __init__(self, entries: Iterable[tuple[str, float]]):
         weights: dict[str, float] = {}
@@ -152,6 +155,24 @@ class Suggester:
         ordered = sorted(pairs)
         self.keys = [k for k, _ in ordered]
         self.targets = [i for _, i in ordered]
+        self._top = self._top_for_short_prefixes()
+
+    def _top_for_short_prefixes(self) -> dict[str, list[int]]:
+        """For a short prefix shared by many keys ("l", "护", "sh"): its best displays, computed once.
+
+        Without it, a one-letter prefix would scan thousands of keys per keystroke.
+        """
+        top: dict[str, list[int]] = {}
+        rank = lambda i: (-self.weights[i], len(self.displays[i]))  # noqa: E731
+        for length in range(1, self.PREFIX_TOP_LENGTH + 1):
+            start = 0
+            while start < len(self.keys):
+                prefix = self.keys[start][:length]
+                end = bisect.bisect_left(self.keys, prefix + "\U0010ffff", start)
+                if len(prefix) == length and end - start > self.PREFIX_TOP_MIN:
+                    top[prefix] = heapq.nsmallest(self.PREFIX_TOP, set(self.targets[start:end]), key=rank)
+                start = max(end, start + 1)
+        return top
 
     @staticmethod
     def _keys(display: str) -> set[str]:
@@ -173,16 +194,29 @@ class Suggester:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def bigram_index(self) -> dict[str, list[int]]:
+        """Ideograph bigram → displays containing it (for "did you mean"), built on first use."""
+        index = self.__dict__.get("_bigrams")
+        if index is None:
+            index = {}
+            for idx, display in enumerate(self.displays):
+                for gram in dict.fromkeys(text.char_bigrams(display)):
+                    index.setdefault(gram, []).append(idx)
+            self.__dict__["_bigrams"] = index
+        return index
+
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
         key = text.clean_query(prefix).replace(" ", "")
         if not key:
             return []
-        lo = bisect.bisect_left(self.keys, key)
-        seen: dict[int, None] = {}
-        for pos in range(lo, min(len(self.keys), lo + self.SCAN_LIMIT)):
-            if not self.keys[pos].startswith(key):
-                break
-            seen[self.targets[pos]] = None
+        seen: dict[int, None] | list[int] | None = self._top.get(key)
+        if seen is None:
+            seen = {}
+            lo = bisect.bisect_left(self.keys, key)
+            for pos in range(lo, min(len(self.keys), lo + self.SCAN_LIMIT)):
+                if not self.keys[pos].startswith(key):
+                    break
+                seen[self.targets[pos]] = None
         # exact-start matches of the display beat matches through a suffix or pinyin at equal weight
         ranked = heapq.nsmallest(
             limit,

@@ -56,6 +56,7 @@ class Command(BaseCommand):
                 "query": r.cleaned,
                 "corrected": r.corrected,
                 "total": r.total,
+                "total_exact": r.total_exact,
                 "took_ms": r.took_ms,
                 "hits": [{**h.card, "score": round(h.score, 4)} for h in r.hits],
             }
@@ -63,7 +64,7 @@ class Command(BaseCommand):
             return
         if r.corrected:
             self.stdout.write(f"（按「{r.corrected}」检索）")
-        self.stdout.write(f"{r.total} 条结果，{r.took_ms:.1f} ms")
+        self.stdout.write(f"{'' if r.total_exact else '约 '}{r.total} 条结果，{r.took_ms:.1f} ms")
         for rank, hit in enumerate(r.hits, 1):
             c = hit.card
             where = " · ".join(x for x in (c.get("department"), c.get("region_name")) if x)
