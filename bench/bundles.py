@@ -221,8 +221,8 @@ def main(argv: list[str] | None = None) -> None:
             )
             print(json.dumps(results["sqlite"], ensure_ascii=False), flush=True)
     results["note"] = (
-        "Measured on the shared 2-core development machine while other sessions ran tests and benchmarks "
-        "(see load_average_*); a quiet machine gives better numbers. Each submission creates 1 parent and 3 "
+        "Measured on the shared 2-core development machine (load_average_* says what else ran). "
+        "Each submission creates 1 parent and 3 "
         "child cases (3 departments, parallel stage) with linked copies of the shared files."
     )
     write_result("bundles", results)
