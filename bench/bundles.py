@@ -27,6 +27,7 @@ from common import (
     free_port,
     fresh_postgres,
     http_load,
+    multipart,
     process_tree_rss_mb,
     serve,
     write_result,
@@ -106,24 +107,6 @@ from yiwang.cases.models import BundleCase, BundleChild, Case
 print(json.dumps({"bundle_cases": BundleCase.objects.count(), "children": BundleChild.objects.count(),
                   "child_cases": Case.objects.filter(bundle_link__isnull=False).count()}))
 """
-
-
-def multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]]) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    parts = []
-    for name, value in fields.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
-    for name, filename, content in files:
-        parts.append(
-            (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                "Content-Type: application/pdf\r\n\r\n"
-            ).encode()
-            + content
-            + b"\r\n"
-        )
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def _python(env: dict[str, str], code: str) -> dict:

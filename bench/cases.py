@@ -34,6 +34,7 @@ from common import (
     free_port,
     fresh_postgres,
     http_load,
+    multipart,
     process_tree_cpu_s,
     process_tree_rss_mb,
     serve,
@@ -88,24 +89,6 @@ for f in version.data.form.fields:
 print(json.dumps({"tokens": tokens, "item": item.code, "name": item.name, "form": form,
                   "materials": required_of(version)}))
 """
-
-
-def multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]]) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    parts = []
-    for name, value in fields.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
-    for name, filename, content in files:
-        parts.append(
-            (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                "Content-Type: application/pdf\r\n\r\n"
-            ).encode()
-            + content
-            + b"\r\n"
-        )
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def http_submissions(env: dict[str, str], *, duration: float, concurrency: int, workers: int) -> dict:
