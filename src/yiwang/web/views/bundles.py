@@ -26,6 +26,7 @@ from yiwang.catalog.models import Bundle
 from yiwang.core.errors import DomainError
 from yiwang.core.permissions import policy
 
+from .cases import field_rows, fields_from_post
 from .cases_workbench import _windows
 from .common import login_required, staff_required
 
@@ -61,42 +62,11 @@ def _bundle_or_404(code: str) -> Bundle:
 
 
 def _form_rows(plan: bundles.BundlePlan, data: dict[str, Any], errors: dict[str, str]) -> list[dict[str, Any]]:
-    rows = []
-    for f in plan.form.fields:
-        value = data.get(f.name, "")
-        rows.append(
-            {
-                "name": f.name,
-                "label": f.label,
-                "type": f.type,
-                "required": f.required,
-                "options": f.options,
-                "help": f.help,
-                "max_length": f.max_length,
-                "value": value,
-                "values": value if isinstance(value, list) else [],
-                "error": errors.get(f.name, ""),
-            }
-        )
-    return rows
+    return field_rows(plan.form.fields, data, errors)
 
 
 def _posted_form(plan: bundles.BundlePlan, post) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for f in plan.form.fields:
-        key = f"f_{f.name}"
-        if f.type == "multiselect":
-            values = [v for v in post.getlist(key) if v]
-            if values:
-                data[f.name] = values
-        elif f.type == "checkbox":
-            if post.get(key):
-                data[f.name] = True
-        else:
-            value = (post.get(key) or "").strip()
-            if value:
-                data[f.name] = value
-    return data
+    return fields_from_post(plan.form.fields, post)
 
 
 def _posted_files(request) -> list[Upload]:

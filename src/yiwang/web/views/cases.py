@@ -35,9 +35,13 @@ EVENT_LABELS = {a.value: ACTION_LABELS[a] for a in Action} | {
 
 def form_rows(case: Case, errors: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """The item's form definition with the case's values and errors, ready for ``cases/_form.html``."""
-    data, errors = case.form_data or {}, errors or {}
+    return field_rows(case.version.data.form.fields, case.form_data or {}, errors or {})
+
+
+def field_rows(fields, data: dict[str, Any], errors: dict[str, str]) -> list[dict[str, Any]]:
+    """Form fields (an item's or a bundle's merged form) with values and errors, for ``cases/_form.html``."""
     rows = []
-    for f in case.version.data.form.fields:
+    for f in fields:
         value = data.get(f.name, "")
         rows.append(
             {
@@ -58,8 +62,13 @@ def form_rows(case: Case, errors: dict[str, str] | None = None) -> list[dict[str
 
 def form_from_post(case: Case, post) -> dict[str, Any]:
     """Read the item's fields from a POST (empty values are left out so a draft may be partial)."""
+    return fields_from_post(case.version.data.form.fields, post)
+
+
+def fields_from_post(fields, post) -> dict[str, Any]:
+    """Values of ``fields`` posted as ``f_<name>`` inputs; empty values are left out."""
     data: dict[str, Any] = {}
-    for f in case.version.data.form.fields:
+    for f in fields:
         key = f"f_{f.name}"
         if f.type == "multiselect":
             values = [v for v in post.getlist(key) if v]
