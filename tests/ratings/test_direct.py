@@ -195,3 +195,14 @@ def test_read_is_the_health_check_and_survives_a_dead_connection():
     connection.health_check_enabled, connection.health_check_done = True, False  # as at a request's start
     rating = rate(invitation, 5)
     assert Rating.objects.filter(pk=rating.pk).exists()
+
+
+@pytest.mark.parametrize("text", ["好\x00评", "\ud800"])
+def test_lean_view_refuses_text_the_database_cannot_store(w, api, text):
+    """A NUL byte or a lone surrogate in JSON is valid JSON but not storable text: 4xx, nothing written."""
+    _, invitation = served(w)
+    r = api.post(f"/ratings/invitations/{invitation.token}/rating", {"level": 4, "text": text})
+    assert 400 <= r.status_code < 500, r.content
+    assert not Rating.objects.exists()
+    invitation.refresh_from_db()
+    assert invitation.used_at is None

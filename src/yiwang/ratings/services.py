@@ -19,6 +19,7 @@ from yiwang.core.actors import SYSTEM, is_system
 from yiwang.core.errors import Conflict, NotFound, PermissionDenied, Throttled, ValidationFailed
 from yiwang.core.ids import mask_identifiers_in_text, mask_phone, validate_mobile
 from yiwang.core.permissions import policy
+from yiwang.core.text import require_storable
 from yiwang.directory.models import Department, Window
 from yiwang.workdays.calendar import get_calendar
 
@@ -269,6 +270,14 @@ def rating_submit(**kwargs: Any) -> Rating:
 
     On PostgreSQL the common case (a first rating that is not a 差评, by token) is written in one
     statement by :mod:`yiwang.ratings.direct`; everything else, and SQLite, takes the general path."""
+    require_storable(
+        channel=kwargs.get("channel", ""),
+        text=kwargs.get("text", ""),
+        contact_name=kwargs.get("contact_name", ""),
+        contact_phone=kwargs.get("contact_phone", ""),
+        reasons=kwargs.get("reasons", ()),
+        indicators=list(kwargs.get("indicators") or {}),
+    )
     try:
         rating = direct.submit(**kwargs)
         return rating if rating is not None else _rating_submit(**kwargs)
