@@ -42,6 +42,7 @@ from common import (
     ROOT,
     SHARED_DATA,
     bench_env,
+    free_port,
     fresh_postgres,
     http_load,
     process_tree_rss_mb,
@@ -58,7 +59,20 @@ PG_QUERIES = int(os.environ.get("YIWANG_BENCH_SEARCH_PG_QUERIES", "50"))
 PORT = int(os.environ.get("YIWANG_BENCH_PORT", "8104"))
 HTTP_WORKERS = int(os.environ.get("YIWANG_BENCH_SEARCH_WORKERS", "2"))
 HTTP_THREADS = int(os.environ.get("YIWANG_BENCH_SEARCH_THREADS", "2"))
+# "2x2,1x4": granian workers x threads per configuration (the first gives the headline figures)
+SERVER_CONFIGS = [
+    tuple(int(n) for n in c.split("x"))
+    for c in os.environ.get("YIWANG_BENCH_SEARCH_SERVERS", f"{HTTP_WORKERS}x{HTTP_THREADS}").split(",")
+    if c
+]
+CLIENTS = [int(c) for c in os.environ.get("YIWANG_BENCH_SEARCH_CLIENTS", "1,2,4").split(",") if c]
+HTTP_SECONDS = float(os.environ.get("YIWANG_BENCH_SEARCH_HTTP_SECONDS", "6"))
+CLIENT = os.environ.get("YIWANG_BENCH_SEARCH_CLIENT") or ("wrk" if shutil.which("wrk") else "python")
+STAGES = set(os.environ.get("YIWANG_BENCH_SEARCH_STAGES", "inproc,http,pg").split(","))
+REUSE_DIR = os.environ.get("YIWANG_BENCH_SEARCH_DIR")  # keep the index and database here between runs
+RESULT_NAME = os.environ.get("YIWANG_BENCH_SEARCH_RESULT", "search_scale")
 RESULT_FILE = ROOT / "bench" / "results" / "search_scale.json"
+WRK_SCRIPT = ROOT / "bench" / "wrk" / "search_get.lua"
 SEED = 20261130
 QUALIFIERS = [
     "",
@@ -350,12 +364,108 @@ class LoadSampler:
         }
 
 
+def http_runs(port: int, server_pid: int, tmp: Path, mixes: dict[str, list[str]]) -> dict:
+    """Closed-loop load per query mix and number of clients; server CPU per request over all of it."""
+    runs: dict = {}
+    cpu_total = 0.0
+    requests_total = 0
+    for mix, paths in mixes.items():
+        runs[mix] = {}
+        for clients in CLIENTS:
+            cpu_before = process_tree_cpu_s(server_pid)
+            summary = load_once(port, tmp, paths, clients=clients, duration=HTTP_SECONDS)
+            cpu = process_tree_cpu_s(server_pid) - cpu_before
+            summary["server_cpu_ms_per_request"] = round(cpu * 1000 / max(1, summary["requests"]), 2)
+            runs[mix][f"clients_{clients}"] = summary
+            if not mix.startswith("suggest"):
+                cpu_total += cpu
+                requests_total += summary["requests"]
+            print(
+                f"http {mix} clients={clients}: {summary['per_second']}/s p50 {summary['p50_ms']} "
+                f"p95 {summary['p95_ms']} p99 {summary['p99_ms']} ms, server CPU "
+                f"{summary['server_cpu_ms_per_request']} ms/request"
+            )
+    runs["server_cpu_ms_per_search"] = round(cpu_total * 1000 / max(1, requests_total), 2)
+    return runs
+
+
+def load_once(port: int, tmp: Path, paths: list[str], *, clients: int, duration: float) -> dict:
+    """One closed-loop run of ``clients`` keep-alive connections over ``paths`` (cycled)."""
+    if CLIENT == "wrk":
+        from common import wrk_load
+
+        listing = tmp / "paths.txt"
+        listing.write_text("\n".join(paths) + "\n", encoding="utf-8")
+        out = wrk_load(port, WRK_SCRIPT, duration=duration, connections=clients, env={"SEARCH_PATHS": str(listing)})
+        n = out["requests"]
+        ok = out["statuses"].get("200", 0)
+        elapsed = out["duration_us"] / 1e6
+        return {
+            "requests": n,
+            "ok": ok,
+            "errors": n - ok,
+            "per_second": round(ok / elapsed, 1),
+            "statuses": out["statuses"],
+            "elapsed_s": round(elapsed, 2),
+            **{k: out[k] for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms")},
+            "client_cpu_ms_per_request": round(out["client_cpu_s"] * 1000 / max(1, n), 3),
+        }
+    load = http_load(
+        port,
+        lambda w, i: ("GET", paths[(w * 7 + i) % len(paths)], None, {}),
+        concurrency=clients,
+        duration=duration,
+        warmup=1,
+    )
+    return load.summary()
+
+
+def prepared_index(tmp: Path, sources, regions) -> tuple[Path, dict]:
+    """The index (built now, or reused from ``YIWANG_BENCH_SEARCH_DIR`` when it holds one of this size)."""
+    from yiwang.search.index import SCHEMA_VERSION, IndexStore
+
+    index_dir = tmp / "search-index"
+    marker = tmp / "bench-index.json"
+    wanted = {"items": N, "seed": SEED, "schema": SCHEMA_VERSION}
+    if REUSE_DIR and marker.exists():
+        saved = json.loads(marker.read_text(encoding="utf-8"))
+        if {k: saved.get(k) for k in wanted} == wanted and IndexStore(index_dir).exists():
+            print("reusing the index in", index_dir)
+            return index_dir, {**saved["build"], "reused_from": saved.get("built_at")}
+    shutil.rmtree(index_dir, ignore_errors=True)
+    started = time.perf_counter()
+    for _ in generate(min(N, 200_000), sources, regions):
+        pass
+    gen_rate = min(N, 200_000) / (time.perf_counter() - started)
+    store = IndexStore(index_dir)
+    started = time.perf_counter()
+    store.build(generate(N, sources, regions), num_threads=2, heap_size=512_000_000)
+    wall = time.perf_counter() - started
+    generator_s = N / gen_rate
+    size = sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file())
+    build = {
+        "wall_s": round(wall, 1),
+        "generator_s_estimated": round(generator_s, 1),
+        "items_per_s_including_generator": round(N / wall),
+        "items_per_s": round(N / max(wall - generator_s, 1e-9)),
+        "index_mb": round(size / 1e6, 1),
+    }
+    if REUSE_DIR:
+        built_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        marker.write_text(json.dumps({**wanted, "build": build, "built_at": built_at}), encoding="utf-8")
+    return index_dir, build
+
+
 def main() -> None:
     if not (SHARED_DATA / "gd-service-items" / "gd_items_raw.jsonl").exists():
         print("skipped: ../shared/data not present")
         return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
-    tmp = Path(tempfile.mkdtemp(prefix="yiwang-search-scale-"))
+    if REUSE_DIR:
+        tmp = Path(REUSE_DIR)
+        tmp.mkdir(parents=True, exist_ok=True)
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix="yiwang-search-scale-"))
     os.environ["YIWANG_VAR_DIR"] = str(tmp)
     import django
 
@@ -373,111 +483,76 @@ def main() -> None:
     }
     loads = LoadSampler().__enter__()
     try:
-        started = time.perf_counter()
-        for _ in generate(min(N, 200_000), sources, regions):
-            pass
-        gen_rate = min(N, 200_000) / (time.perf_counter() - started)
-        index_dir = tmp / "search-index"
-        store = IndexStore(index_dir)
-        started = time.perf_counter()
-        store.build(generate(N, sources, regions), num_threads=2, heap_size=512_000_000)
-        wall = time.perf_counter() - started
-        generator_s = N / gen_rate
-        size = sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file())
-        result["build"] = {
-            "wall_s": round(wall, 1),
-            "generator_s_estimated": round(generator_s, 1),
-            "items_per_s_including_generator": round(N / wall),
-            "items_per_s": round(N / max(wall - generator_s, 1e-9)),
-            "index_mb": round(size / 1e6, 1),
-        }
+        index_dir, result["build"] = prepared_index(tmp, sources, regions)
         print("build", result["build"])
+        store = IndexStore(index_dir)
 
-        table = SynonymTable(load_seed())
-        engine = SearchEngine(store, synonyms=lambda: table)
-        started = time.perf_counter()
-        engine.warm()
-        result["lexicon_build_s"] = round(time.perf_counter() - started, 2)
         rng = random.Random(SEED)
         user_regions = [code for lvl in (3, 4, 5) for code, _ in rng.sample(regions[lvl], 20)]
         sets = {"one_word": ONE_WORD, "two_words": TWO_WORD, "pinyin": PINYIN, "initials": INITIALS}
-        for qs in sets.values():  # warm the page cache
-            for q in qs:
-                engine.search(q, region_code=user_regions[0])
-        inproc = {}
-        for name, qs in sets.items():
-            cases = [(q, rng.choice(user_regions)) for q in qs * max(1, 400 // len(qs))]
-            inproc[name] = timed(lambda c: engine.search(c[0], region_code=c[1]), cases)
-        inproc["with_facets_one_word"] = timed(lambda q: engine.search(q, facets=True), ONE_WORD, repeat=4)
-        inproc["api_like_with_region_and_facets"] = timed(
-            lambda c: engine.search(c[0], region_code=c[1], facets=True),
-            [(q, rng.choice(user_regions)) for q in [q for qs in sets.values() for q in qs] * 4],
-        )
-        inproc["suggest"] = timed(lambda p: engine.suggest(p), PREFIXES, repeat=60)
-        totals = {}
-        for q in ONE_WORD[:6]:
-            r = engine.search(q)
-            totals[q] = {"total": r.total, "exact": r.total_exact}
-        result["in_process"] = inproc
-        result["sample_totals"] = totals
-        print("in-process", {k: v["p99_ms"] for k, v in inproc.items()})
+        inproc: dict = {}
+        if "inproc" in STAGES:
+            table = SynonymTable(load_seed())
+            engine = SearchEngine(store, synonyms=lambda: table)
+            started = time.perf_counter()
+            engine.warm()
+            result["lexicon_build_s"] = round(time.perf_counter() - started, 2)
+            for qs in sets.values():  # warm the page cache
+                for q in qs:
+                    engine.search(q, region_code=user_regions[0])
+            for name, qs in sets.items():
+                cases = [(q, rng.choice(user_regions)) for q in qs * max(1, 400 // len(qs))]
+                inproc[name] = timed(lambda c: engine.search(c[0], region_code=c[1]), cases)
+            inproc["with_facets_one_word"] = timed(lambda q: engine.search(q, facets=True), ONE_WORD, repeat=4)
+            inproc["api_like_with_region_and_facets"] = timed(
+                lambda c: engine.search(c[0], region_code=c[1], facets=True),
+                [(q, rng.choice(user_regions)) for q in [q for qs in sets.values() for q in qs] * 4],
+            )
+            inproc["suggest"] = timed(lambda p: engine.suggest(p), PREFIXES, repeat=60)
+            totals = {}
+            for q in ONE_WORD[:6]:
+                r = engine.search(q)
+                totals[q] = {"total": r.total, "exact": r.total_exact}
+            result["in_process"] = inproc
+            result["sample_totals"] = totals
+            print("in-process", {k: v["p99_ms"] for k, v in inproc.items()})
+            del engine
 
         # --- HTTP --------------------------------------------------------------------------------------
-        env = bench_env(str(tmp), YIWANG_SEARCH_INDEX_DIR=str(index_dir), YIWANG_SEARCH_LOG_BATCH="500")
-        yiwang(env, "migrate", "-v0")
-        from urllib.parse import urlencode
+        if "http" in STAGES:
+            env = bench_env(str(tmp), YIWANG_SEARCH_INDEX_DIR=str(index_dir), YIWANG_SEARCH_LOG_BATCH="500")
+            yiwang(env, "migrate", "-v0")
+            from urllib.parse import urlencode
 
-        all_queries = [q for qs in sets.values() for q in qs]
-        with serve(env, port=PORT, workers=HTTP_WORKERS, threads=HTTP_THREADS) as server:
-            http_load(
-                PORT,
-                lambda w, i: ("GET", "/api/v1/search?" + urlencode({"q": all_queries[i % len(all_queries)]}), None, {}),
-                concurrency=4,
-                duration=2,
-                warmup=4,
-            )  # both workers warm
-            cpu_before = process_tree_cpu_s(server["pid"])
-            load = http_load(
-                PORT,
-                lambda w, i: (
-                    "GET",
-                    "/api/v1/search?"
-                    + urlencode(
-                        {"q": all_queries[(w * 7 + i) % len(all_queries)], "region": user_regions[(w + i) % 60]}
-                    ),
-                    None,
-                    {},
-                ),
-                concurrency=4,
-                duration=20,
-                warmup=3,
-            )
-            search_cpu_s = process_tree_cpu_s(server["pid"]) - cpu_before
-            suggest_load = http_load(
-                PORT,
-                lambda w, i: (
-                    "GET",
-                    "/api/v1/search/suggest?" + urlencode({"q": PREFIXES[(w + i) % len(PREFIXES)]}),
-                    None,
-                    {},
-                ),
-                concurrency=4,
-                duration=8,
-                warmup=1,
-            )
-            rss = process_tree_rss_mb(server["pid"])
-        result["http"] = {
-            "search": load.summary(),
-            "suggest": suggest_load.summary(),
-            "server_rss_mb": rss,
-            "server_cpu_ms_per_search": round(search_cpu_s * 1000 / max(1, load.summary()["requests"]), 2),
-            "workers": HTTP_WORKERS,
-            "threads": HTTP_THREADS,
-            "concurrency": 4,
-        }
-        print("http p99", load.summary()["p99_ms"], "rss", rss)
+            rng = random.Random(SEED + 1)
+            mixes: dict[str, list[str]] = {}
+            for name, words in {**sets, "mixed": [q for qs in sets.values() for q in qs]}.items():
+                mixes[name] = [
+                    "/api/v1/search?" + urlencode({"q": words[i % len(words)], "region": rng.choice(user_regions)})
+                    for i in range(max(len(words) * 8, 240))
+                ]
+            mixes["suggest"] = ["/api/v1/search/suggest?" + urlencode({"q": p}) for p in PREFIXES]
+            result["http"] = {
+                "client": CLIENT,
+                "seconds_per_run": HTTP_SECONDS,
+                "configs": {},
+            }
+            for workers, threads in SERVER_CONFIGS:
+                port = free_port(PORT)
+                with serve(env, port=port, workers=workers, threads=threads) as server:
+                    load_once(port, tmp, mixes["mixed"], clients=max(CLIENTS), duration=3)  # every worker warm
+                    runs = http_runs(port, server["pid"], tmp, mixes)
+                    runs["server_rss_mb"] = process_tree_rss_mb(server["pid"])
+                result["http"]["configs"][f"workers{workers}_threads{threads}"] = runs
+            first = result["http"]["configs"][f"workers{SERVER_CONFIGS[0][0]}_threads{SERVER_CONFIGS[0][1]}"]
+            # the headline figures: the first server configuration, the mixed queries, the most clients
+            result["http"]["search"] = first["mixed"][f"clients_{max(CLIENTS)}"]
+            result["http"]["suggest"] = first["suggest"][f"clients_{max(CLIENTS)}"]
+            result["http"]["server_cpu_ms_per_search"] = first["server_cpu_ms_per_search"]
+            result["http"]["server_rss_mb"] = first["server_rss_mb"]
+            print("http p99 (mixed, most clients)", result["http"]["search"]["p99_ms"])
 
-        if not os.environ.get("YIWANG_BENCH_SEARCH_SKIP_PG"):
+        if "pg" in STAGES and inproc and not os.environ.get("YIWANG_BENCH_SEARCH_SKIP_PG"):
             pg = pg_compare(index_dir, sources, regions, {"one_word": ONE_WORD * 3, "two_words": TWO_WORD * 4})
             result["postgresql_fts"] = pg
             result["pg_vs_tantivy_p99_ratio"] = {
@@ -485,11 +560,12 @@ def main() -> None:
                 for name in ("one_word", "two_words")
             }
             print("pg", {k: v for k, v in pg.items() if not isinstance(v, dict)}, result["pg_vs_tantivy_p99_ratio"])
-        elif (previous := RESULT_FILE).exists():  # keep the last PostgreSQL measurement (it takes ~15 minutes)
+        elif inproc and (previous := RESULT_FILE).exists():  # keep the last PostgreSQL measurement (~15 minutes)
             earlier = json.loads(previous.read_text(encoding="utf-8"))
             if earlier.get("postgresql_fts") and earlier.get("items") == N:
                 pg = earlier["postgresql_fts"]
-                origin = {"from_run": earlier.get("date"), "commit": earlier["machine"]["commit"]}
+                origin = {"from_run": pg.get("from_run") or earlier.get("date")}
+                origin["commit"] = pg.get("commit") or earlier["machine"]["commit"]
                 result["postgresql_fts"] = {**pg, **origin}
                 result["pg_vs_tantivy_p99_ratio"] = {
                     name: round(pg[name]["p99_ms"] / max(inproc[name]["p99_ms"], 1e-6), 1)
@@ -503,9 +579,10 @@ def main() -> None:
             "query_p99_ms_http": 30,
             "suggest_p99_ms": 5,
         }
-        write_result("search_scale", result)
+        write_result(RESULT_NAME, result)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not REUSE_DIR:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

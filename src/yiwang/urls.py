@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from yiwang.api import api
 from yiwang.ratings import api_submit
+from yiwang.search import api_lean as search_lean
 
 
 def admin_login(request, extra_context=None):
@@ -21,6 +22,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # the busiest endpoint, before the API's patterns: same contract, without Ninja (decision 0008)
     path("api/v1/ratings/invitations/<str:token>/rating", api_submit.submit),
+    # search (decision 0015): plain queries answered without Ninja, anything else handed to it
+    path("api/v1/search", search_lean.search),
+    path("api/v1/search/suggest", search_lean.suggest),
     path("api/v1/", api.urls),
     path("open311/v2/", include("yiwang.hotline.open311")),
     path("i18n/", include("django.conf.urls.i18n")),

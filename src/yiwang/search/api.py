@@ -102,38 +102,47 @@ def search(request, params: Query[SearchQuery]) -> HttpResponse:
         online=params.online,
         region_prefix=_prefix(params.within),
     )
-    page = selectors.search(
-        q=params.q,
-        region=params.region,
-        page=params.page,
-        page_size=params.page_size,
-        filters=filters,
-        facets=True,
-        channel="api",
+    body = search_body(q=params.q, region=params.region, page=params.page, page_size=params.page_size, filters=filters)
+    return HttpResponse(body, content_type=JSON)
+
+
+JSON = "application/json; charset=utf-8"
+
+
+def search_body(*, q: str, region: str | None, page: int, page_size: int, filters: Filters) -> bytes:
+    """The response body of GET /search (also served by :mod:`yiwang.search.api_lean`): SearchOut as JSON.
+
+    Built to match SearchOut (tests check it); serialised directly: validating ~100 nested objects per
+    response costs more CPU than the search itself.
+    """
+    result = selectors.search(
+        q=q, region=region, page=page, page_size=page_size, filters=filters, facets=True, channel="api"
     )
-    r = page.results
+    r = result.results
+    hit_fields = HitOut.model_fields
     body = {
         "query": r.cleaned,
         "corrected": r.corrected,
         "total": r.total,
         "total_exact": r.total_exact,
-        "page": page.page,
-        "pages": page.pages,
+        "page": result.page,
+        "pages": result.pages,
         "took_ms": r.took_ms,
-        "hits": [{**h.card, "score": round(h.score, 4)} for h in r.hits],
+        "hits": [{**{k: v for k, v in h.card.items() if k in hit_fields}, "score": round(h.score, 4)} for h in r.hits],
         "facets": {name: [{"value": v, "count": c} for v, c in values] for name, values in r.facets.items()},
         "facets_over": r.facets_over,
     }
-    # Built to match SearchOut (tests check it); serialised directly: validating ~100 nested objects per
-    # response costs more CPU than the search itself.
-    hit_fields = HitOut.model_fields
-    body["hits"] = [{k: v for k, v in hit.items() if k in hit_fields} for hit in body["hits"]]
-    return HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json; charset=utf-8")
+    return json.dumps(body, ensure_ascii=False).encode()
 
 
 @router.get("/search/suggest", response=with_errors(list[SuggestionOut], 422), auth=None, summary="输入联想")
 def suggest(request, q: str = Query("", max_length=10_000), limit: int = Query(8, ge=1, le=20)):
-    return [{"text": s.text, "weight": s.weight} for s in selectors.suggest(q=q, limit=limit)]
+    return suggest_rows(q=q, limit=limit)
+
+
+def suggest_rows(*, q: str, limit: int) -> list[dict]:
+    """The response of GET /search/suggest (also served by :mod:`yiwang.search.api_lean`)."""
+    return [{"text": s.text, "weight": float(s.weight)} for s in selectors.suggest(q=q, limit=limit)]
 
 
 @router.get("/search/hot", response=with_errors(HotOut, 422), auth=None, summary="热门搜索（近7天）")
