@@ -210,6 +210,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 SEARCH_INDEX_DIR = Path(os.environ.get("YIWANG_SEARCH_INDEX_DIR", VAR_DIR / "search-index"))
 SEARCH_LOG_BATCH = int(os.environ.get("YIWANG_SEARCH_LOG_BATCH", "50"))  # query-log entries written together
 SEARCH_LOG_SECONDS = float(os.environ.get("YIWANG_SEARCH_LOG_SECONDS", "5"))
+# write query-log batches from a background thread (`yiwang serve` sets it): searches never wait on the write
+SEARCH_LOG_DEFERRED = os.environ.get("YIWANG_SEARCH_LOG_DEFERRED", "0") == "1"
 PRIVATE_FILES_DIR = Path(os.environ.get("YIWANG_PRIVATE_FILES_DIR", VAR_DIR / "private"))
 
 # --- Background jobs (django-tasks API) ----------------------------------------------------------

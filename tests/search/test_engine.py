@@ -188,6 +188,40 @@ def test_large_totals_are_estimated(engine, monkeypatch):
     assert codes(estimated) == codes(exact)
 
 
+def test_estimate_ors_a_concepts_words_and_counts_each_words_fields_once(monkeypatch):
+    """社保's documents: the word's best field (or its pinyin) and, independently, its synonym's."""
+    from yiwang.search import engine as engine_module
+    from yiwang.search.engine import Concept, Plan, SearchEngine
+
+    monkeypatch.setattr(engine_module, "EXACT_COUNT_POSTINGS", 0)
+
+    class Searcher:
+        num_docs = 1000
+        df = {
+            ("title", "社保"): 100,
+            ("alias", "社保"): 60,
+            ("guide", "社保"): 90,
+            ("py", "shebao"): 120,
+            ("title", "社会保险"): 200,
+            ("title", "补缴"): 100,
+        }
+
+        def doc_freq(self, fname, word):
+            return self.df.get((fname, word), 0)
+
+    plan = Plan(
+        cleaned="社保 补缴",
+        concepts=[
+            Concept(source="社保", alternatives=[("社保", 1.0), ("社会保险", 0.9)], pinyin=["shebao"]),
+            Concept(source="补缴", alternatives=[("补缴", 1.0)]),
+        ],
+    )
+    total, exact = SearchEngine.count(None, Searcher(), plan, None, None)
+    social = 1 - (1 - 0.12) * (1 - 0.2)  # max(title, alias, guide, pinyin) of 社保, OR 社会保险
+    assert not exact and total == round(1000 * (1 - (1 - social) * (1 - 0.1)))
+    assert total > 200 + 100  # the most frequent clause per concept alone would say 280
+
+
 def test_facets_count_the_top_results(engine, monkeypatch):
     from yiwang.search import engine as engine_module
 

@@ -492,8 +492,12 @@ class SearchEngine:
     ) -> tuple[int, bool]:
         """(number of matches, exact?) — counted when cheap, otherwise estimated from document frequencies.
 
-        The text query's clauses (as in :meth:`text_query`) give an upper bound of the postings to walk; a
-        concept matches at least as many documents as its most frequent clause.
+        The text query's clauses (as in :meth:`text_query`) give an upper bound of the postings to walk. For
+        the estimate, a word matches at least as many documents as its most frequent field (the fields of
+        one word, and its pinyin, mostly hold the same documents); a concept's alternatives (synonyms,
+        initials' readings) are different words, ORed as independent, and so are the concepts. Measured on
+        the 2.3 M benchmark index (decision 0015): within ×1.17 of the count on average over the queries
+        above the threshold, where the most frequent clause per concept alone ran ×1.26 low (社保 0.47).
         """
         n = max(1, searcher.num_docs)
         postings = 0
@@ -501,28 +505,30 @@ class SearchEngine:
         for concept in plan.concepts:
             if concept.fuzzy:
                 return searcher.search(filtered, limit=1, count=True).count, True
-            best = 0
+            per_word: list[int] = []
             for position, (alternative, _) in enumerate(concept.alternatives):
                 words = [w for w in text.cut(alternative) if w]
                 if not words:
                     continue
+                best = 0
                 for fname in FIELD_BOOSTS:
                     if (position and fname in LONG_FIELDS) or (len(alternative) == 1 and fname not in NAME_FIELDS):
                         continue
                     df = min(searcher.doc_freq(fname, w) for w in words)  # the words are ANDed
                     postings += df
                     best = max(best, df)
+                per_word.append(best)
             for term in dict.fromkeys(concept.pinyin):
                 df = searcher.doc_freq("py", term)
                 postings += df
-                best = max(best, df)
-            coverage.append(best)
+                if per_word:  # the pinyin of the concept's own word: the same documents as its first reading
+                    per_word[0] = max(per_word[0], df)
+                else:
+                    per_word.append(df)
+            coverage.append(n * _union(d / n for d in per_word))
         if postings <= EXACT_COUNT_POSTINGS:
             return searcher.search(filtered, limit=1, count=True).count, True
-        missing = 1.0
-        for c in coverage:  # concepts are ORed: assume independence
-            missing *= 1.0 - min(1.0, c / n)
-        estimate = n * (1.0 - missing)
+        estimate = n * _union(c / n for c in coverage)  # concepts are ORed: assume independence
         for name, fname in FACETS.items():  # filters are ANDed: scale by their share
             value = getattr(filters, name, None) if filters else None
             if value is None or value == "":
@@ -611,6 +617,14 @@ def _merge_single_characters(words: list[str], lexicon: PinyinLexicon, known: Ca
         out.append(words[i])
         i += 1
     return out
+
+
+def _union(shares: Iterable[float]) -> float:
+    """The share of documents matching any of independent events with these shares."""
+    missing = 1.0
+    for share in shares:
+        missing *= 1.0 - min(1.0, share)
+    return 1.0 - missing
 
 
 def _card(searcher: tantivy.Searcher, address) -> dict[str, Any]:

@@ -2,12 +2,15 @@
 
 Entries are written in batches (every ``SEARCH_LOG_BATCH`` searches or ``SEARCH_LOG_SECONDS`` seconds,
 and at exit). Zero-result queries are also counted in :class:`~yiwang.search.models.ZeroResultQuery`.
+Under ``yiwang serve`` (``SEARCH_LOG_DEFERRED``) a batch is written by a background thread of the worker,
+so no search request waits on the database write (decision 0015); tests and the CLI write inline.
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -48,7 +51,61 @@ def record(*, query: str, raw: str, region_code: str | None, results: int, chann
             time.monotonic() - _last_flush >= getattr(settings, "SEARCH_LOG_SECONDS", 5.0)
         )
     if due:
-        flush()
+        if getattr(settings, "SEARCH_LOG_DEFERRED", False):
+            _background.wake()
+        else:
+            flush()
+
+
+class _Flusher:
+    """One daemon thread per process that writes the buffered entries when woken."""
+
+    idle = 30.0  # seconds without a wake after which the thread closes its database connection
+
+    def __init__(self) -> None:
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._stop = False
+
+    def wake(self) -> None:
+        if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                    self._wake = threading.Event()
+                    self._thread = threading.Thread(target=self._run, name="search-log-flusher", daemon=True)
+                    self._pid = os.getpid()
+                    self._stop = False
+                    self._thread.start()
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Write what is buffered, close the thread's connection and end the thread (tests)."""
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            self._stop = True
+            self._wake.set()
+            thread.join(timeout=10)
+        self._thread = None
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        while True:
+            if not self._wake.wait(timeout=self.idle):
+                connection.close()
+                continue
+            self._wake.clear()
+            if self._stop:
+                flush()
+                connection.close()
+                return
+            if flush() == 0 and _buffer:  # failed (logged): reconnect before the next batch
+                connection.close()
+
+
+_background = _Flusher()
 
 
 def flush() -> int:
