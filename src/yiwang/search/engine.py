@@ -549,17 +549,19 @@ class SearchEngine:
         audiences: dict[str, int] = {}
         online: dict[str, int] = {}
         for card in cards:
-            for bucket, value in (
-                (kinds, card.get("kind")),
-                (departments, card.get("department")),
-                (levels, str(card.get("level") or "")),
-                (online, "1" if card.get("online") else "0"),
-            ):
-                if value:
-                    bucket[value] = bucket.get(value, 0) + 1
-            for value in card.get("themes") or ():
+            get = card.get
+            if value := get("kind"):
+                kinds[value] = kinds.get(value, 0) + 1
+            if value := get("department"):
+                departments[value] = departments.get(value, 0) + 1
+            if value := get("level"):
+                value = str(value)
+                levels[value] = levels.get(value, 0) + 1
+            value = "1" if get("online") else "0"
+            online[value] = online.get(value, 0) + 1
+            for value in get("themes") or ():
                 themes[value] = themes.get(value, 0) + 1
-            for value in card.get("audiences") or ():
+            for value in get("audiences") or ():
                 audiences[value] = audiences.get(value, 0) + 1
         counts = {
             "kind": kinds,
@@ -628,9 +630,8 @@ def _union(shares: Iterable[float]) -> float:
 
 
 def _card(searcher: tantivy.Searcher, address) -> dict[str, Any]:
-    doc = searcher.doc(address)
-    raw = doc.get_first("card")
-    return json.loads(bytes(raw).decode()) if raw else {}
+    raw = searcher.doc(address).get_first("card")
+    return json.loads(raw) if raw else {}
 
 
 def _ms(started: float) -> float:
