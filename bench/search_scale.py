@@ -547,7 +547,10 @@ def main() -> None:
                     load_once(port, tmp, mixes["mixed"], clients=max(CLIENTS), duration=3)  # every worker warm
                     runs = http_runs(port, server["pid"], tmp, mixes)
                     runs["server_rss_mb"] = process_tree_rss_mb(server["pid"])
-                result["http"]["configs"][f"workers{workers}_threads{threads}"] = runs
+                key = f"workers{workers}_threads{threads}"
+                if key in result["http"]["configs"]:  # a configuration repeated (interleaved against load drift)
+                    key += f"_run{sum(k.startswith(key) for k in result['http']['configs']) + 1}"
+                result["http"]["configs"][key] = runs
             first = result["http"]["configs"][f"workers{SERVER_CONFIGS[0][0]}_threads{SERVER_CONFIGS[0][1]}"]
             # the headline figures: the first server configuration, the mixed queries, the most clients
             result["http"]["search"] = first.get("mixed", {}).get(f"clients_{max(CLIENTS)}")

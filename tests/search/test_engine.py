@@ -229,3 +229,25 @@ def test_facets_count_the_top_results(engine, monkeypatch):
     results = engine.search("港澳通行证", region_code=TIANHE, facets=True)
     assert results.facets_over == 2
     assert sum(c for _, c in results.facets["kind"]) == 2
+
+
+def test_lexicon_refresh_rebuilds_only_when_its_sources_changed(store, monkeypatch):
+    from yiwang.search.engine import SearchEngine
+
+    hot = [("护照", 5.0)]
+    engine = SearchEngine(store, extra_words=lambda: list(hot))
+    engine.warm()
+    builds = []
+    original = engine._build_lexicons
+    monkeypatch.setattr(engine, "_build_lexicons", lambda: builds.append(1) or original())
+    key = engine._lexicon[0]
+    engine._refresh(key)
+    assert builds == []  # nothing changed: no rebuild
+    hot.append(("新热词", 9.0))
+    engine._refresh(key)
+    assert builds == [1]
+    store.apply(upsert=[doc("N1", "新增事项名称")])
+    store.refresh()
+    engine._refresh(key)
+    assert builds == [1, 1]
+    assert "新增事项名称" in [s.text for s in engine.suggest("新增")]

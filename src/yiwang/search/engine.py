@@ -128,6 +128,7 @@ class SearchEngine:
         self._synonyms = synonyms
         self._extra_words = extra_words
         self._lexicon: tuple[object, float, PinyinLexicon, Suggester] | None = None
+        self._lexicon_sources: tuple[object, ...] | None = None
         self._lock = threading.Lock()
 
     # --- lexicon ----------------------------------------------------------------------------------------
@@ -148,16 +149,35 @@ class SearchEngine:
             cached = self._lexicon
             if cached and cached[0] == key:
                 return cached[2], cached[3]
+            sources = self._sources()
             pinyin, suggester = self._build_lexicons()
             self._lexicon = (key, time.monotonic(), pinyin, suggester)
+            self._lexicon_sources = sources
             return pinyin, suggester
 
-    def _refresh(self, key: object) -> None:
+    def _sources(self) -> tuple[object, ...]:
+        """What the lexicon is built from, cheaply compared: the index's last commit and the hot words."""
         try:
+            commit = (self.store.path / str(self.store.generation) / "meta.json").stat().st_mtime_ns
+        except OSError:
+            commit = None
+        return (commit, tuple(self._extra_words()))
+
+    def _refresh(self, key: object) -> None:
+        """Rebuild the lexicon in the background when the index or the hot words changed since it was built.
+
+        A rebuild walks every name term (seconds of CPU at province scale, most of it holding the GIL, so the
+        worker's searches slow down meanwhile): skipped when nothing changed (decision 0015)."""
+        try:
+            sources = self._sources()
+            cached = self._lexicon
+            if cached is not None and sources == self._lexicon_sources:
+                return
             pinyin, suggester = self._build_lexicons()
         except Exception:  # keep serving the old lexicon
             return
         self._lexicon = (key, time.monotonic(), pinyin, suggester)
+        self._lexicon_sources = sources
 
     def _build_lexicons(self) -> tuple[PinyinLexicon, Suggester]:
         searcher = self.store.searcher()
