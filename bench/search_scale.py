@@ -433,7 +433,13 @@ def prepared_index(tmp: Path, sources, regions) -> tuple[Path, dict]:
         saved = json.loads(marker.read_text(encoding="utf-8"))
         if {k: saved.get(k) for k in wanted} == wanted and IndexStore(index_dir).exists():
             print("reusing the index in", index_dir)
-            return index_dir, {**saved["build"], "reused_from": saved.get("built_at")}
+            build = {**saved["build"], "index_reused": True, "built_at": saved.get("built_at")}
+            earlier = json.loads(RESULT_FILE.read_text(encoding="utf-8")) if RESULT_FILE.exists() else {}
+            if earlier.get("items") == N and earlier.get("build") and not earlier["build"].get("index_reused"):
+                # this run built nothing: the build figures are those of the last run that did (marked so)
+                origin = {"from_run": earlier.get("date"), "commit": earlier["machine"]["commit"]}
+                build = {**earlier["build"], **origin, "index_reused": True}
+            return index_dir, build
     shutil.rmtree(index_dir, ignore_errors=True)
     started = time.perf_counter()
     for _ in generate(min(N, 200_000), sources, regions):
