@@ -115,8 +115,9 @@ def test_repeated_parameter_goes_to_ninja(ninja_calls):
     assert len(ninja_calls) == 1 and response.status_code == 200
 
 
-def test_other_methods_go_to_ninja(ninja_calls):
-    response = Client().post(SEARCH, {"q": "护照"})
+@pytest.mark.parametrize("path", [SEARCH, SUGGEST])
+def test_other_methods_go_to_ninja(path, ninja_calls):
+    response = Client(enforce_csrf_checks=True).post(path, {"q": "护照"})  # 405 from Ninja, not a CSRF 403
     assert len(ninja_calls) == 1 and response.status_code == 405
 
 
@@ -150,3 +151,13 @@ def test_lean_search_logs_the_query(settings):
     assert querylog.flush() == 1
     logged = SearchLog.objects.get()
     assert (logged.query, logged.raw, logged.region_code, logged.channel) == ("护照", "護照", "440106000000", "api")
+
+
+def test_same_headers_as_through_ninja(ninja_calls):
+    lean = Client().get(SEARCH, {"q": "护照"})
+    ninja = Client().get(SEARCH, {"q": "护照", "kind": ""})  # an empty filter: handed to Ninja, same answer
+    assert len(ninja_calls) == 1
+    assert sorted(lean.headers) == sorted(ninja.headers)
+    assert {k: v for k, v in lean.headers.items() if k not in ("X-Request-ID", "Content-Length")} == {
+        k: v for k, v in ninja.headers.items() if k not in ("X-Request-ID", "Content-Length")
+    }
