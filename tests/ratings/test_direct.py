@@ -206,3 +206,90 @@ def test_lean_view_refuses_text_the_database_cannot_store(w, api, text):
     assert not Rating.objects.exists()
     invitation.refresh_from_db()
     assert invitation.used_at is None
+
+
+def _concurrently(monkeypatch, submissions: list, *, first_alone: bool = True) -> tuple[dict, list[int]]:
+    """Run the submissions in threads so that they meet in the group commit: the first write is held
+    back briefly and the others queue behind it. Returns ({index: rating or exception}, batch sizes)."""
+    real, sizes = direct._run_batch, []
+
+    def held(batch):
+        sizes.append(len(batch))
+        if len(sizes) == 1:
+            time.sleep(0.4)
+        real(batch)
+
+    monkeypatch.setattr(direct, "_run_batch", held)
+    monkeypatch.setattr(direct, "GROUP_COMMIT", True)
+    results: dict = {}
+
+    def run(i, call):
+        try:
+            results[i] = call()
+        except Exception as exc:
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(submissions)]
+    threads[0].start()
+    time.sleep(0.15 if first_alone else 0)
+    for t in threads[1:]:
+        t.start()
+    for t in threads:
+        t.join(10)
+    return results, sizes
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_group_commit_writes_a_batch_like_single_statements(monkeypatch):
+    w = world()
+    cases = [(5, ()), (4, ("p_efficient",)), (5, ()), (4, ()), (5, ("p_efficient",))]
+    invitations = [served(w)[1] for _ in cases]
+    calls = [
+        (lambda inv=inv, level=level, reasons=reasons: rate(inv, level, reasons=reasons, device=f"d{inv.pk}"))
+        for inv, (level, reasons) in zip(invitations, cases, strict=True)
+    ]
+    results, sizes = _concurrently(monkeypatch, calls)
+    assert sizes[0] == 1 and max(sizes) > 1, sizes  # the writes queued behind the first one went together
+    assert all(isinstance(r, Rating) for r in results.values()), results
+    assert Rating.objects.count() == 5 and RatingInvitation.objects.filter(purpose="follow_up").count() == 5
+    assert PendingAuditEvent.objects.count() + AuditEvent.objects.filter(action="ratings.rating.submit").count() == 5
+    for inv, rating in zip(invitations, [results[i] for i in range(5)], strict=True):
+        assert Rating.objects.get(pk=rating.pk).invitation_id == inv.pk
+        assert tokens.parse(rating.follow_up_token)[0] != inv.pk
+    live = _rollups()
+    rollups.rebuild()
+    assert _rollups() == live  # the batch's summed, sorted upsert equals a rebuild
+    audit.flush_pending()
+    assert audit.verify().ok
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_group_commit_a_failing_row_fails_only_itself(monkeypatch):
+    w = world()
+    invitations = [served(w)[1] for _ in range(4)]
+    taken = RatingInvitation.objects.get(pk=invitations[2].pk)
+    Rating.objects.create(  # the target of the third was rated another way: its write trips the constraint
+        target_kind=taken.target_kind,
+        target_id=taken.target_id,
+        kind="first",
+        level=5,
+        channel="qr",
+        mode="onsite",
+        region_code=taken.region_code,
+        served_at=taken.served_at,
+        rated_on=rollups.local_date(taken.served_at),
+    )
+    calls = [(lambda inv=inv: rate(inv, 5, device=f"d{inv.pk}")) for inv in invitations]
+    results, sizes = _concurrently(monkeypatch, calls)
+    assert sizes[0] == 1 and max(sizes) > 1, sizes
+    assert isinstance(results[2], Conflict) and results[2].code == "rating_already_given"
+    assert all(isinstance(results[i], Rating) for i in (0, 1, 3)), results
+    assert RatingInvitation.objects.get(pk=taken.pk).used_at is None  # its claim rolled back
+    assert Rating.objects.count() == 4  # three written and the one made beforehand
+    assert Rating.objects.filter(invitation_id__in=[invitations[i].pk for i in (0, 1, 3)]).count() == 3
+    month = RatingRollup.objects.filter(grain="m")
+    assert sum(month.values_list("rated", flat=True)) == 3
