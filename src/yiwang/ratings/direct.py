@@ -20,9 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import os
 import re
-import threading
 import weakref
 from typing import Any
 
@@ -209,19 +207,14 @@ def _upsert_cte(name: str, model, keys, measures: dict[str, int], base: dict, re
     )
 
 
-_RATING_MEASURES = {m: 1 if m in ("rated", "active") else 0 for m in rollups.RATING_MEASURES}
-
-
-@functools.lru_cache(maxsize=32)
-def _write_sql(reasons: int, with_rollups: bool = True) -> str:
-    """The one statement that writes a rating (with ``reasons`` distinct reasons); without its rollup
-    upserts for a batch, whose rollups are one sorted upsert (:func:`_rollup_sql`)."""
+@functools.lru_cache(maxsize=16)
+def _write_sql(reasons: int) -> str:
+    """The one statement that writes a rating (with ``reasons`` distinct reasons)."""
     inv_table, rating_table = RatingInvitation._meta.db_table, Rating._meta.db_table
+    rating_measures = {m: 1 if m in ("rated", "active") else 0 for m in rollups.RATING_MEASURES}
     base = {**{d: d for d in _DIMS}, "channel": "channel", "level": "level"}
-    ctes = [_upsert_cte("rollup", RatingRollup, rollups.RATING_KEYS, _RATING_MEASURES, base)]
-    if not with_rollups:
-        ctes = []
-    elif reasons:
+    ctes = [_upsert_cte("rollup", RatingRollup, rollups.RATING_KEYS, rating_measures, base)]
+    if reasons:
         reason_base = {**{d: d for d in _DIMS}, "level": "level"}
         ctes.append(_upsert_cte("reason", ReasonRollup, rollups.REASON_KEYS, {"n": 1}, reason_base, reasons))
     rating_values = ", ".join(_source(_RATING_SOURCE[c]) for c in _RATING)
@@ -233,7 +226,7 @@ def _write_sql(reasons: int, with_rollups: bool = True) -> str:
         f"rating AS (INSERT INTO {rating_table} ({', '.join(_RATING)}, invitation_id) "
         f"SELECT {rating_values}, inv.id FROM inv RETURNING id), "
         f"follow AS (INSERT INTO {inv_table} ({', '.join(_FOLLOW)}) SELECT {follow_values} FROM inv RETURNING id), "
-        f"{''.join(c + ', ' for c in ctes)}"
+        f"{', '.join(ctes)}, "
         f"event AS (INSERT INTO {PendingAuditEvent._meta.db_table} ({', '.join(_AUDIT_SOURCE)}, object_id) "
         f"SELECT {audit_values}, rating.id::text FROM rating) "
         f"SELECT rating.id, follow.id FROM rating, follow"
@@ -436,14 +429,8 @@ def _write(inv: dict, accepted: scale.Accepted, *, now: dt.datetime, name: str, 
     reasons = sorted(set(accepted.reasons))  # a fixed order: concurrent upserts lock rows in the same order
     params.update({f"reason{i}": r for i, r in enumerate(reasons)})
     sql = _write_sql(len(reasons))
-    write = (f"yiwang_rating_write_{len(reasons)}", sql, params)
-    if connection.in_atomic_block:
-        with transaction.atomic():
-            row = _execute(*write)
-    elif GROUP_COMMIT:
-        row = _group.write(*write, len(reasons))
-    else:
-        row = _execute(*write)
+    with transaction.atomic() if connection.in_atomic_block else _nothing():
+        row = _execute(f"yiwang_rating_write_{len(reasons)}", sql, params)
     if row is None:  # claimed by someone else meanwhile, or just expired: the general path says which
         return None
     transaction.on_commit(audit.flush_soon)
@@ -453,172 +440,9 @@ def _write(inv: dict, accepted: scale.Accepted, *, now: dt.datetime, name: str, 
     return obj
 
 
-# --- group commit (decision 0014) ----------------------------------------------------------------------
-GROUP_COMMIT = os.environ.get("YIWANG_RATINGS_GROUP_COMMIT", "1") != "0"
-GROUP_LIMIT = 64
+class _nothing:
+    def __enter__(self):
+        return None
 
-
-class _Job:
-    __slots__ = ("done", "error", "name", "params", "reasons", "retry", "row", "sql")
-
-    def __init__(self, name: str, sql: str, params: dict, reasons: int):
-        self.name, self.sql, self.params, self.reasons = name, sql, params, reasons
-        self.done = self.retry = False
-        self.row: tuple | None = None
-        self.error: BaseException | None = None
-
-
-class _GroupCommit:
-    """Concurrent common-case writes of one worker process share one transaction and one round trip.
-
-    Leader and followers, no thread of its own: a request that finds no batch being written writes every
-    write queued so far, on its own connection, as one multi-statement query (``EXECUTE w(…); EXECUTE
-    w(…); …`` — PostgreSQL runs the statements of one simple query as one transaction, so the batch costs
-    one round trip and one commit); the others wait for their result and, when their write is done, return
-    it; requests that arrive meanwhile form the next batch. A write alone is the plain autocommit statement.
-    If the batch fails (one rating trips the unique (target, kind) constraint, a connection error) nothing of
-    it was written, and every request of it runs its own statement again on its own connection: each then
-    gets exactly the result or the error it would have had alone."""
-
-    def __init__(self) -> None:
-        self.cond = threading.Condition()
-        self.queue: list[_Job] = []
-        self.leading = False
-        self.batches = self.batched = 0  # for tests and the benchmark's curiosity
-
-    def write(self, name: str, sql: str, params: dict, reasons: int) -> tuple | None:
-        job = _Job(name, sql, params, reasons)
-        with self.cond:
-            self.queue.append(job)
-        while True:
-            with self.cond:
-                while not job.done and self.leading:
-                    self.cond.wait()
-                if job.done:
-                    break
-                self.leading = True
-                batch = self.queue[:GROUP_LIMIT]
-                del self.queue[:GROUP_LIMIT]
-            try:
-                _run_batch(batch)
-            finally:
-                with self.cond:
-                    self.leading = False
-                    self.batches += 1
-                    self.batched += len(batch)
-                    for done in batch:
-                        done.done = True
-                    self.cond.notify_all()
-        if job.retry:  # the batch failed as a whole: this write alone, as without group commit
-            return _execute(name, sql, params)
-        if job.error is not None:
-            raise job.error
-        return job.row
-
-
-_group = _GroupCommit()
-
-
-def _run_batch(batch: list[_Job]) -> None:
-    if len(batch) == 1:
-        job = batch[0]
-        try:
-            job.row = _execute(job.name, job.sql, job.params)
-        except Exception as exc:  # handed to the request that owns the write
-            job.error = exc
-        return
-    try:
-        with connection.cursor() as cursor:
-            if connection.connection.info.parameter_status("standard_conforming_strings") != b"on":
-                raise RuntimeError("rollup literals need standard_conforming_strings")
-            try:
-                _run_transaction(cursor, batch)
-            except Exception:
-                if connection.connection.info.transaction_status != _IDLE:
-                    cursor.execute("ROLLBACK")
-                raise
-    except Exception:
-        for job in batch:
-            job.row, job.retry = None, True
-
-
-def _run_transaction(cursor, batch: list[_Job]) -> None:
-    """``BEGIN; EXECUTE claim…; …`` then ``INSERT rollups …; COMMIT``: two round trips for the batch."""
-    done = _prepared.setdefault(connection.connection, set())
-    executes, values = [], []
-    for job in batch:
-        name = job.name.replace("write", "claim")
-        prepare, execute, order = _statement(name, _write_sql(job.reasons, with_rollups=False))
-        if name not in done:
-            cursor.execute(prepare)
-            done.add(name)
-        executes.append(execute)
-        values.extend(job.params[n] for n in order)
-    cursor.execute("BEGIN; " + "; ".join(executes), values)
-    for job in batch:
-        cursor.nextset()
-        job.row = cursor.fetchone()
-    written = [job for job in batch if job.row is not None]
-    statements = _rollup_sql(written) if written else []
-    cursor.execute("; ".join([*statements, "COMMIT"]))
-
-
-_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE
-_GRAINS = [row["grain"] for row in rollups._two_grains(_DAY, {})]  # the order single statements lock in
-
-
-def _literal(value) -> str:
-    """A key value as an SQL literal: ints, dates and the short codes of a rollup key (the connection has
-    ``standard_conforming_strings``, checked before a batch is written)."""
-    if isinstance(value, bool) or value is None:
-        raise TypeError(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, dt.date):
-        return f"'{value.isoformat()}'::date"
-    text = str(value)
-    if "\x00" in text:
-        raise ValueError("NUL in a rollup key")
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _rollup_sql(jobs: list[_Job]) -> list[str]:
-    """The batch's rollup changes summed per row, as upserts whose rows are in the order every single
-    statement and the general path lock them (grain, then key; reasons: reason, grain, key), so that no two
-    writers wait for each other in a cycle."""
-    ratings: dict[tuple, int] = {}
-    reasons: dict[tuple, int] = {}
-    for job in jobs:
-        p = job.params
-        dims = {d: (p[d] or (0 if d.endswith("_id") else "")) for d in _DIMS}
-        for row in rollups._two_grains(p["day"], {**dims, "channel": p["channel"], "level": p["level"]}):
-            key = tuple(row[k] for k in rollups.RATING_KEYS)
-            ratings[key] = ratings.get(key, 0) + 1
-        for i in range(job.reasons):
-            for row in rollups._two_grains(p["day"], {**dims, "level": p["level"], "reason": p[f"reason{i}"]}):
-                key = tuple(row[k] for k in rollups.REASON_KEYS)
-                reasons[key] = reasons.get(key, 0) + 1
-    out = [
-        _upsert_sorted(RatingRollup, rollups.RATING_KEYS, ratings, _RATING_MEASURES, lambda k: (_GRAINS.index(k[0]), k))
-    ]
-    if reasons:
-        last = len(rollups.REASON_KEYS) - 1
-        out.append(
-            _upsert_sorted(
-                ReasonRollup, rollups.REASON_KEYS, reasons, {"n": 1}, lambda k: (k[last], _GRAINS.index(k[0]), k)
-            )
-        )
-    return out
-
-
-def _upsert_sorted(model, keys, counts: dict[tuple, int], measures: dict[str, int], order) -> str:
-    table = model._meta.db_table
-    rows = []
-    for key in sorted(counts, key=order):
-        n = counts[key]
-        rows.append("(" + ", ".join([*(_literal(v) for v in key), *(str(n * m) for m in measures.values())]) + ")")
-    updates = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in measures)
-    return (
-        f"INSERT INTO {table} ({', '.join([*keys, *measures])}) VALUES {', '.join(rows)} "  # noqa: S608
-        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
-    )
+    def __exit__(self, *exc):
+        return False
