@@ -243,6 +243,18 @@ def test_body_the_route_does_not_accept_reaches_django(w, app):
     assert status == 422 or (status == 201 and json.loads(body)["level"] == 5)
 
 
+@pytest.mark.parametrize("body", [b"[" * 100_000, b"\xff\xfe", b'{"level": 5', b"[]"])
+def test_bodies_the_parser_refuses_reach_django(w, app, body):
+    _, invitation = served(w)
+    try:
+        status, _, _ = call(app, environ(invitation.token, body))
+    except RecursionError:  # Django's own JSON parsing of a body nested too deep, not the route's
+        status = 500
+    assert app.django.calls == 1
+    assert status in (400, 422, 500)
+    assert not Rating.objects.exists()
+
+
 def test_wsgi_application_is_the_dispatcher(monkeypatch):
     monkeypatch.setenv("YIWANG_SEARCH_WARM", "0")
     from yiwang import wsgi

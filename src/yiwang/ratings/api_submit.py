@@ -37,7 +37,7 @@ def _payload(body: bytes) -> dict | None:
     """The submission as keyword arguments when the body is plainly valid, else None (Ninja decides)."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         return None
     if not isinstance(data, dict) or not set(data) <= _FIELDS:
         return None
