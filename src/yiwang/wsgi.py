@@ -5,7 +5,12 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from yiwang.ratings.wsgi_submit import Dispatcher  # noqa: E402 - needs the apps loaded
+
+# plain anonymous rating submissions are answered before Django's handler stack (decision 0014)
+application = Dispatcher(django_application)
 
 
 def _warm_search() -> None:

@@ -16,6 +16,7 @@ import functools
 import json
 
 from django.conf import settings
+from django.db import DataError
 from django.http import HttpResponse
 from django.urls import URLResolver
 from django.urls.resolvers import RegexPattern
@@ -36,7 +37,7 @@ def _payload(body: bytes) -> dict | None:
     """The submission as keyword arguments when the body is plainly valid, else None (Ninja decides)."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         return None
     if not isinstance(data, dict) or not set(data) <= _FIELDS:
         return None
@@ -86,34 +87,58 @@ def _json(data: dict, status: int) -> HttpResponse:
     return HttpResponse(json.dumps(data, ensure_ascii=False), status=status, content_type=_CONTENT_TYPE)
 
 
+def _error(status: int, code: str, message: str, details=None) -> tuple[int, dict]:
+    return status, {"code": code, "message": message, "details": details}
+
+
+def outcome(*, token: str, payload: dict, device: str) -> tuple[int, dict]:
+    """(status, body) of an anonymous plain submission — exactly what the Ninja operation and its
+    exception handlers (``yiwang.api``) answer, for this view and for the WSGI route (decision 0014)."""
+    try:
+        rating = services.rating_submit(token=token, actor=None, device=device, evaluator_device=None, **payload)
+    except DomainError as exc:
+        return exc.status, exc.as_dict()
+    except OverflowError:
+        return _error(400, "value_out_of_range", "数值超出允许范围。")
+    except DataError:
+        return _error(400, "invalid_value", "请求中的数值或文本不合法。")
+    except ValueError as exc:
+        if "NUL (0x00)" not in str(exc):
+            raise
+        return _error(400, "invalid_value", "请求中的数值或文本不合法。")
+    return 201, {
+        "id": rating.pk,
+        "kind": rating.kind,
+        "level": rating.level,
+        "level_label": str(scale.Level(rating.level).label),
+        "bad": rating.is_bad,
+        "follow_up_token": rating.follow_up_token,
+    }
+
+
+def eligible(*, method: str, content_type: str, meta, has_session: bool) -> bool:
+    """Whether a request may skip the Ninja operation (before its body is looked at)."""
+    return (
+        method == "POST"
+        and "HTTP_X_EVALUATOR_KEY" not in meta
+        and "HTTP_AUTHORIZATION" not in meta
+        and not has_session
+        and content_type.startswith("application/json")
+    )
+
+
 @csrf_exempt
 def submit(request, token: str):
     meta = request.META
-    if (
-        request.method != "POST"
-        or "HTTP_X_EVALUATOR_KEY" in meta
-        or "HTTP_AUTHORIZATION" in meta
-        or settings.SESSION_COOKIE_NAME in request.COOKIES
-        or not meta.get("CONTENT_TYPE", "").startswith("application/json")
+    if not eligible(
+        method=request.method,
+        content_type=meta.get("CONTENT_TYPE", ""),
+        meta=meta,
+        has_session=settings.SESSION_COOKIE_NAME in request.COOKIES,
     ):
         return _ninja(request, token)
     payload = _payload(request.body)
     if payload is None:
         return _ninja(request, token)
-    try:
-        rating = services.rating_submit(
-            token=token, actor=None, device=_device(request), evaluator_device=None, **payload
-        )
-    except DomainError as exc:
-        return _json(exc.as_dict(), exc.status)
-    return _json(
-        {
-            "id": rating.pk,
-            "kind": rating.kind,
-            "level": rating.level,
-            "level_label": str(scale.Level(rating.level).label),
-            "bad": rating.is_bad,
-            "follow_up_token": rating.follow_up_token,
-        },
-        201,
-    )
+    status, body = outcome(token=token, payload=payload, device=_device(request))
+    return _json(body, status)
