@@ -4,6 +4,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.urls import include, path
 
 from yiwang.api import api
+from yiwang.cases import api_apply
 from yiwang.ratings import api_submit
 
 
@@ -21,6 +22,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # the busiest endpoint, before the API's patterns: same contract, without Ninja (decision 0008)
     path("api/v1/ratings/invitations/<str:token>/rating", api_submit.submit),
+    # online applications (form + files), same contract, without Ninja (decision 0016)
+    path("api/v1/cases/apply", api_apply.apply),
     path("api/v1/", api.urls),
     path("open311/v2/", include("yiwang.hotline.open311")),
     path("i18n/", include("django.conf.urls.i18n")),
