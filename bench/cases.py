@@ -492,6 +492,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0, help="threads per worker (default: clients / workers, ≥ 4)")
     parser.add_argument("--client", choices=["wrk", "python"], default="wrk")
+    parser.add_argument("--databases", default="postgresql,sqlite", help="HTTP part: comma-separated subset")
     parser.add_argument("--only", choices=["http", "queue"], default=None)
     parser.add_argument("--child", action="store_true")
     parser.add_argument("--var", default="")
@@ -516,17 +517,24 @@ def main(argv: list[str] | None = None) -> None:
         "client": args.client,
     }
     if args.only in (None, "http"):
+        previous_http = results.get("http", {})
         results["http"] = {}
-        with fresh_postgres(f"{DB_PREFIX}_http_{os.getpid()}") as url, tempfile.TemporaryDirectory() as tmp:
-            print("HTTP submissions on PostgreSQL …", flush=True)
-            results["http"]["postgresql"] = http_submissions(bench_env(tmp, url), **http_args)
-            results["http"]["postgresql"]["load_average_after"] = os.getloadavg()
-            print(results["http"]["postgresql"], flush=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            print("HTTP submissions on SQLite …", flush=True)
-            results["http"]["sqlite"] = http_submissions(bench_env(tmp), **http_args)
-            results["http"]["sqlite"]["load_average_after"] = os.getloadavg()
-            print(results["http"]["sqlite"], flush=True)
+        databases = args.databases.split(",")
+        if "postgresql" in databases:
+            with fresh_postgres(f"{DB_PREFIX}_http_{os.getpid()}") as url, tempfile.TemporaryDirectory() as tmp:
+                print("HTTP submissions on PostgreSQL …", flush=True)
+                results["http"]["postgresql"] = http_submissions(bench_env(tmp, url), **http_args)
+                results["http"]["postgresql"]["load_average_after"] = os.getloadavg()
+                print(results["http"]["postgresql"], flush=True)
+        if "sqlite" in databases:
+            with tempfile.TemporaryDirectory() as tmp:
+                print("HTTP submissions on SQLite …", flush=True)
+                results["http"]["sqlite"] = http_submissions(bench_env(tmp), **http_args)
+                results["http"]["sqlite"]["load_average_after"] = os.getloadavg()
+                print(results["http"]["sqlite"], flush=True)
+        for name in ("postgresql", "sqlite"):  # a database not measured this time keeps its last figures
+            if name not in results["http"] and name in previous_http:
+                results["http"][name] = previous_http[name]
         write_result("cases", results)  # keep what is measured if a later stage is stopped
     if args.only in (None, "queue"):
         results["million"] = {"rows": args.rows}

@@ -127,10 +127,14 @@ def snapshot(case_id: int) -> dict:
     }
 
 
-def test_both_paths_write_the_same_application(w, general):
+def test_both_paths_write_the_same_application(w, general, monkeypatch):
+    taken = []
+    real = direct.apply
+    monkeypatch.setattr(direct, "apply", lambda **kw: taken.append(real(**kw)) or taken[-1])
     with CaptureQueriesContext(connection) as lean:
         fast = post(w, key="same-rows-0001")
     assert fast.status_code == 201, fast.json()
+    assert taken and taken[0] is not None  # the direct path wrote it
     general()
     slow = post(w, key="same-rows-0002")
     assert slow.status_code == 201, slow.json()

@@ -374,7 +374,7 @@ def apply(
     """The submitted case, or ``None`` when this application is not the common case (nothing written)."""
     from . import services
 
-    if connection.vendor != "postgresql" or getattr(actor, "pk", None) is None:
+    if connection.vendor not in ("postgresql", "sqlite") or getattr(actor, "pk", None) is None:
         return None
     if getattr(actor, "is_staff_member", False) or getattr(actor, "is_system", False) or agents.is_helper(actor):
         return None
@@ -436,6 +436,8 @@ def apply(
 
 
 def _write(actor, case: Case, entry: _Item, raw_form, files, stored, *, now, key) -> Case | None:
+    if connection.vendor != "postgresql":
+        return _write_statements(actor, case, entry, raw_form, files, stored, now=now, key=key)
     from . import services
 
     day = timezone.localtime(now, numbering.CHINA).date()
@@ -447,20 +449,10 @@ def _write(actor, case: Case, entry: _Item, raw_form, files, stored, *, now, key
     case.applicant_id_masked = ident if actor.kind == User.Kind.PERSON else mask_credit_code(ident)
     case.number = numbering.format_number(case.region_code, day, serial)
     provided = {f.material_index for f in files}
-    fingerprint = ""
-    if key is not None:
-        fingerprint = idempotency.fingerprint(
-            {
-                "item": entry.item.code,
-                "form": raw_form,
-                "applicant": None,
-                "files": [[f.material_index, f.name, s.sha256] for f, s in zip(files, stored, strict=True)],
-            }
-        )
+    fingerprint = _fingerprint(entry, raw_form, files, stored) if key is not None else ""
     ctx = context.current()
-    is_user = getattr(actor, "is_authenticated", False)
-    title = f"申请已提交（{case.item_name}，{case.number}）"[:200]
-    body = f"办件编号 {case.number}，等待预审。"
+    title, body = _message(case)
+    created, submitted = _summaries(case)
     from django.db.models import JSONField
 
     json_field = JSONField()
@@ -501,16 +493,9 @@ def _write(actor, case: Case, entry: _Item, raw_form, files, stored, *, now, key
         "submit_note": "网上提交申请",
         "msg_title": title,
         "msg_body": body,
-        "audit_label": (actor.get_username() if is_user else "anonymous")[:150],
-        "summary_create": json_field.get_db_prep_save(
-            audit._json_safe({"number": None, "from": "", "to": State.DRAFT.value}), connection
-        ),
-        "summary_submit": json_field.get_db_prep_save(
-            audit._json_safe(
-                {"number": case.number, "from": State.DRAFT.value, "to": State.SUBMITTED.value, "note": "网上提交申请"}
-            ),
-            connection,
-        ),
+        "audit_label": actor.get_username()[:150],
+        "summary_create": json_field.get_db_prep_save(created, connection),
+        "summary_submit": json_field.get_db_prep_save(submitted, connection),
         "request_id": ctx.request_id,
         "ip": ctx.ip,
         "channel": ctx.channel,
@@ -524,6 +509,179 @@ def _write(actor, case: Case, entry: _Item, raw_form, files, stored, *, now, key
     case.state, case.submitted_at = State.SUBMITTED, now
     _after_commit(actor, case, title, body)
     return case
+
+
+# --- SQLite: the same rows, one short transaction of plain statements ---------------------------------------
+
+
+class _Declined(Exception):
+    """Roll the transaction back and let the general path decide."""
+
+
+def _insert(model, rows: list[dict[str, Any]], returning: str = "id") -> list[tuple]:
+    """One multi-row ``INSERT … RETURNING``; columns not given get the model field's default."""
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.attname not in rows[0])]
+    params = []
+    for row in rows:
+        params += [
+            f.get_db_prep_save(row[f.attname] if f.attname in row else f.get_default(), connection) for f in fields
+        ]
+    q = connection.ops.quote_name
+    marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608
+            f"VALUES {', '.join([marks] * len(rows))} RETURNING {returning}",
+            params,
+        )
+        return cursor.fetchall()
+
+
+def _write_statements(actor, case: Case, entry: _Item, raw_form, files, stored, *, now, key) -> Case | None:
+    """SQLite (one writer at a time, no round trips): the rows of the CTE as a dozen plain statements in one
+    ``BEGIN IMMEDIATE`` transaction, the counter inside it (as in the general path)."""
+    from django.db import transaction
+
+    from . import services
+
+    published = ServiceItem.State.PUBLISHED.value
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT 1 FROM {ServiceItem._meta.db_table} i JOIN {ServiceItemVersion._meta.db_table} v "  # noqa: S608
+                    "ON v.id = i.current_version_id WHERE i.id = %s AND i.current_version_id = %s AND i.state = %s "
+                    "AND v.state = %s",
+                    [entry.item.pk, entry.version.pk, published, published],
+                )
+                if cursor.fetchone() is None:
+                    _items.pop(entry.item.code, None)
+                    raise _Declined
+                model, name, ident = _PROFILE[actor.kind]
+                cursor.execute(
+                    f"SELECT {name}, {ident} FROM {model._meta.db_table} WHERE user_id = %s",  # noqa: S608
+                    [actor.pk],
+                )
+                profile = cursor.fetchone()
+            if profile is None:
+                raise _Declined
+            fingerprint = _fingerprint(entry, raw_form, files, stored) if key is not None else ""
+            claimed = idempotency._insert(actor.pk, key, "case.apply", fingerprint, now) if key else None
+            if key and claimed is None:
+                raise _Declined  # a retry: the general path replays the first case
+            case.applicant_name = profile[0]
+            case.applicant_id_masked = profile[1] if actor.kind == User.Kind.PERSON else mask_credit_code(profile[1])
+            case.number = numbering.new_number(case.region_code, at=now)
+            case.state, case.submitted_at = State.SUBMITTED, now
+            values = {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields if f.attname != "id"}
+            case.pk = _insert(Case, [values])[0][0]
+            provided = {f.material_index for f in files}
+            status = {True: CaseMaterial.Status.PROVIDED, False: CaseMaterial.Status.MISSING}
+            rows = [
+                {
+                    "case_id": case.pk,
+                    "index": i,
+                    "name": n,
+                    "necessity": nec,
+                    "format": fmt,
+                    "status": status[i in provided],
+                }
+                for i, n, nec, fmt in entry.materials
+            ]
+            material_ids = {index: pk for pk, index in _insert(CaseMaterial, rows, 'id, "index"')}
+            if stored:
+                for s in stored:
+                    s.created_at = now
+                _insert(
+                    StoredFile,
+                    [{f.attname: getattr(s, f.attname) for f in StoredFile._meta.concrete_fields} for s in stored],
+                )
+                _insert(
+                    CaseFile,
+                    [
+                        {
+                            "case_id": case.pk,
+                            "material_id": material_ids[f.material_index],
+                            "file_id": s.pk,
+                            "attached_at": now,
+                            "attached_by_id": actor.pk,
+                        }
+                        for f, s in zip(files, stored, strict=True)
+                    ],
+                )
+            label = services._label(actor)
+            event = {"case_id": case.pk, "actor_id": actor.pk, "actor_label": label, "data": {}, "public": True}
+            _insert(
+                CaseEvent,
+                [
+                    {**event, "at": now, "action": "create", "from_state": "", "to_state": State.DRAFT, "note": ""},
+                    {
+                        **event,
+                        "at": now,
+                        "action": "submit",
+                        "from_state": State.DRAFT,
+                        "to_state": State.SUBMITTED,
+                        "note": "网上提交申请",
+                    },
+                ],
+            )
+            title, body = _message(case)
+            _insert(
+                Message, [{"user_id": actor.pk, "case_id": case.pk, "title": title, "body": body, "created_at": now}]
+            )
+            ctx = context.current()
+            base = {
+                "actor_id": actor.pk,
+                "actor_label": actor.get_username()[:150],
+                "object_type": Case._meta.label_lower,
+                "object_id": str(case.pk),
+                "region_code": case.region_code,
+                "request_id": ctx.request_id,
+                "ip": ctx.ip,
+                "channel": ctx.channel,
+            }
+            created, submitted = _summaries(case)
+            _insert(
+                PendingAuditEvent,
+                [
+                    {**base, "occurred_at": now, "action": "case.create", "summary": created},
+                    {**base, "occurred_at": now, "action": "case.submit", "summary": submitted},
+                ],
+            )
+            if claimed is not None:
+                idempotency.complete(claimed, result_type="cases.case", result_id=case.pk)
+            _after_commit(actor, case, title, body)
+    except _Declined:
+        _cleanup(stored)
+        return None
+    return case
+
+
+def _fingerprint(entry: _Item, raw_form, files, stored) -> str:
+    """The request's fingerprint exactly as ``services.case_apply`` computes it."""
+    return idempotency.fingerprint(
+        {
+            "item": entry.item.code,
+            "form": raw_form,
+            "applicant": None,
+            "files": [[f.material_index, f.name, s.sha256] for f, s in zip(files, stored, strict=True)],
+        }
+    )
+
+
+def _message(case: Case) -> tuple[str, str]:
+    """The applicant's message, as ``services._submit`` words it (``notify.to_applicant``)."""
+    return f"申请已提交（{case.item_name}，{case.number}）"[:200], f"办件编号 {case.number}，等待预审。"
+
+
+def _summaries(case: Case) -> tuple[dict, dict]:
+    """The audit summaries of the ``create`` and ``submit`` events, as ``services._record`` makes them."""
+    return (
+        audit._json_safe({"number": None, "from": "", "to": State.DRAFT.value}),
+        audit._json_safe(
+            {"number": case.number, "from": State.DRAFT.value, "to": State.SUBMITTED.value, "note": "网上提交申请"}
+        ),
+    )
 
 
 def _after_commit(actor, case: Case, title: str, body: str) -> None:
