@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 import re
 import threading
@@ -223,22 +224,21 @@ def _write_sql(with_key: bool) -> str:
         f"m AS (INSERT INTO {CaseMaterial._meta.db_table} "  # noqa: S608
         f"(case_id, {q('index')}, name, necessity, format, status, paper_received, note) "
         "SELECT c.id, u.i, u.name, u.necessity, u.format, u.status, false, '' FROM c, "
-        "unnest(%(m_index)s::smallint[], %(m_name)s::text[], %(m_necessity)s::text[], %(m_format)s::text[], "
-        "%(m_status)s::text[]) WITH ORDINALITY AS u(i, name, necessity, format, status, ord) ORDER BY u.ord "
+        "jsonb_to_recordset(%(materials)s) AS u(ord int, i smallint, name text, necessity text, format text, "
+        "status text) ORDER BY u.ord "
         f"RETURNING id, {q('index')})"
     )
     stored = (
         f"f AS (INSERT INTO {StoredFile._meta.db_table} "  # noqa: S608
         "(id, owner_id, original_name, kind, content_type, size, sha256, storage_name, created_at) "
         "SELECT u.id, %(user_id)s, u.name, u.kind, u.ctype, u.size, u.sha, u.storage, %(now)s FROM c, "
-        "unnest(%(f_id)s::uuid[], %(f_name)s::text[], %(f_kind)s::text[], %(f_ctype)s::text[], "
-        "%(f_size)s::bigint[], %(f_sha)s::text[], %(f_storage)s::text[]) WITH ORDINALITY "
-        "AS u(id, name, kind, ctype, size, sha, storage, ord) ORDER BY u.ord RETURNING id)"
+        "jsonb_to_recordset(%(files)s) AS u(ord int, id uuid, name text, kind text, ctype text, size bigint, "
+        "sha text, storage text) ORDER BY u.ord RETURNING id)"
     )
     attached = (
         f"a AS (INSERT INTO {CaseFile._meta.db_table} (case_id, material_id, file_id, attached_at, attached_by_id) "  # noqa: S608
         "SELECT c.id, m.id, u.id, %(now)s, %(user_id)s FROM c, "
-        "unnest(%(f_id)s::uuid[], %(f_index)s::smallint[]) WITH ORDINALITY AS u(id, i, ord) "
+        "jsonb_to_recordset(%(files)s) AS u(ord int, id uuid, i smallint) "
         f"JOIN m ON m.{q('index')} = u.i ORDER BY u.ord)"
     )
     event = (
@@ -275,12 +275,9 @@ _PARAM_TYPES = {
     "form_data": "jsonb",
     "summary_create": "jsonb",
     "summary_submit": "jsonb",
-    "m_index": "smallint[]",
-    "f_index": "smallint[]",
-    "f_id": "uuid[]",
-    "f_size": "bigint[]",
-    **{k: "text[]" for k in ("m_name", "m_necessity", "m_format", "m_status", "f_name", "f_kind", "f_ctype")},
-    **{k: "text[]" for k in ("f_sha", "f_storage")},
+    # the checklist and the files as one JSON array each (one json.dumps instead of 13 array parameters)
+    "materials": "jsonb",
+    "files": "jsonb",
 }
 _NAMED = re.compile(r"%\((\w+)\)s")
 
@@ -449,6 +446,7 @@ def _write(actor, case: Case, entry: _Item, raw_form, files, stored, *, now, key
     case.applicant_id_masked = ident if actor.kind == User.Kind.PERSON else mask_credit_code(ident)
     case.number = numbering.format_number(case.region_code, day, serial)
     provided = {f.material_index for f in files}
+    status = {True: CaseMaterial.Status.PROVIDED.value, False: CaseMaterial.Status.MISSING.value}
     fingerprint = _fingerprint(entry, raw_form, files, stored) if key is not None else ""
     ctx = context.current()
     title, body = _message(case)
@@ -474,21 +472,30 @@ def _write(actor, case: Case, entry: _Item, raw_form, files, stored, *, now, key
         "contact_name": case.contact_name,
         "contact_phone": case.contact_phone,
         "form_data": json_field.get_db_prep_save(case.form_data, connection),
-        "m_index": [i for i, *_ in entry.materials],
-        "m_name": [name for _, name, _, _ in entry.materials],
-        "m_necessity": [nec for _, _, nec, _ in entry.materials],
-        "m_format": [fmt for *_, fmt in entry.materials],
-        "m_status": [
-            CaseMaterial.Status.PROVIDED if i in provided else CaseMaterial.Status.MISSING for i, *_ in entry.materials
-        ],
-        "f_id": [s.pk for s in stored],
-        "f_name": [s.original_name for s in stored],
-        "f_kind": [s.kind for s in stored],
-        "f_ctype": [s.content_type for s in stored],
-        "f_size": [s.size for s in stored],
-        "f_sha": [s.sha256 for s in stored],
-        "f_storage": [s.storage_name for s in stored],
-        "f_index": [f.material_index for f in files],
+        "materials": json.dumps(
+            [
+                {"ord": k, "i": i, "name": n, "necessity": nec, "format": fmt, "status": status[i in provided]}
+                for k, (i, n, nec, fmt) in enumerate(entry.materials)
+            ],
+            ensure_ascii=False,
+        ),
+        "files": json.dumps(
+            [
+                {
+                    "ord": k,
+                    "id": str(s.pk),
+                    "name": s.original_name,
+                    "kind": s.kind,
+                    "ctype": s.content_type,
+                    "size": s.size,
+                    "sha": s.sha256,
+                    "storage": s.storage_name,
+                    "i": f.material_index,
+                }
+                for k, (f, s) in enumerate(zip(files, stored, strict=True))
+            ],
+            ensure_ascii=False,
+        ),
         "actor_label": services._label(actor),
         "submit_note": "网上提交申请",
         "msg_title": title,
