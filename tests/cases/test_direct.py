@@ -152,6 +152,33 @@ def test_both_paths_write_the_same_application(w, general, monkeypatch):
         assert len(writes) <= 4, writes
 
 
+def test_an_enterprise_applicant_gets_the_same_application_on_both_paths(w, general):
+    from tests.factories import enterprise
+
+    company = enterprise(name="天河示范餐饮有限公司").user
+    fast = post(w, company, key="enterprise-0001")
+    assert fast.status_code == 201, fast.json()
+    general()
+    slow = post(w, company, key="enterprise-0002")
+    assert slow.status_code == 201, slow.json()
+    assert fast.json()["applicant_name"] == "天河示范餐饮有限公司"
+    assert fast.json()["applicant_id_masked"] == slow.json()["applicant_id_masked"]
+    assert snapshot(fast.json()["id"]) == snapshot(slow.json()["id"])
+    assert fast["Content-Type"] == slow["Content-Type"] == "application/json; charset=utf-8"
+
+
+def test_an_applicant_without_real_name_is_told_so_on_both_paths(w, general):
+    from tests.factories import UserFactory
+
+    nobody = UserFactory(display_name="未实名")
+    fast = post(w, nobody)
+    general()
+    slow = post(w, nobody)
+    assert fast.status_code == slow.status_code == 422
+    assert fast.json() == slow.json() and fast.json()["code"] == "real_name_required"
+    assert not Case.objects.exists() and not StoredFile.objects.exists()
+
+
 def test_a_retry_of_either_path_returns_the_first_case(w, general):
     first = post(w, key="retry-key-0001")
     assert first.status_code == 201
