@@ -35,11 +35,13 @@ from common import (
     fresh_postgres,
     http_load,
     multipart,
+    postgres_backends_cpu_s,
     process_tree_cpu_s,
     process_tree_rss_mb,
     serve,
     summarize_ms,
     write_result,
+    wrk_load,
     yiwang,
 )
 
@@ -91,7 +93,14 @@ print(json.dumps({"tokens": tokens, "item": item.code, "name": item.name, "form"
 """
 
 
-def http_submissions(env: dict[str, str], *, duration: float, concurrency: int, workers: int) -> dict:
+WRK_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wrk", "cases_apply.lua")
+
+
+def http_submissions(
+    env: dict[str, str], *, duration: float, concurrency: int, workers: int, threads: int, client: str
+) -> dict:
+    """``client``: "wrk" (one C thread: the load generator costs the shared machine little) or "python"
+    (``concurrency`` Python threads with http.client, the method of the first measurements)."""
     yiwang(env, "migrate", "-v0")
     yiwang(env, "demo")
     out = subprocess.run(
@@ -111,6 +120,7 @@ def http_submissions(env: dict[str, str], *, duration: float, concurrency: int, 
         )
         bodies.append((body, ctype, setup["tokens"][n % len(setup["tokens"])]))
     run_id = uuid.uuid4().hex[:8]
+    database = env.get("DATABASE_URL", "").rsplit("/", 1)[-1] if env.get("DATABASE_URL") else None
 
     def request(worker: int, i: int):
         body, ctype, token = bodies[worker]
@@ -122,20 +132,73 @@ def http_submissions(env: dict[str, str], *, duration: float, concurrency: int, 
         return "POST", "/api/v1/cases/apply", body, headers
 
     port = free_port(PORT)
-    with serve(env, port=port, workers=workers, threads=max(4, concurrency // workers)) as server:
-        cpu_before = process_tree_cpu_s(server["pid"])
-        result = http_load(port, request, concurrency=concurrency, duration=duration, warmup=3.0, ok_statuses=(201,))
-        cpu_used = process_tree_cpu_s(server["pid"]) - cpu_before
-        rss = process_tree_rss_mb(server["pid"])
-    total = result.ok + result.errors + result.warmup_requests
+    with serve(env, port=port, workers=workers, threads=threads) as server:
+        if client == "wrk":
+            var = env["YIWANG_VAR_DIR"]
+            body_file, token_file = os.path.join(var, "body.bin"), os.path.join(var, "tokens.txt")
+            with open(body_file, "wb") as fh:
+                fh.write(bodies[0][0])
+            with open(token_file, "w") as fh:
+                fh.write("\n".join(setup["tokens"]) + "\n")
+            lua = {"CASES_BODY": body_file, "CASES_TOKENS": token_file, "CASES_CTYPE": bodies[0][1]}
+            warm = wrk_load(
+                port, WRK_SCRIPT, duration=3, connections=concurrency, env={**lua, "CASES_RUN": "w" + run_id}
+            )
+            cpu_before = process_tree_cpu_s(server["pid"])
+            pg_before = postgres_backends_cpu_s(database)[0] if database else 0.0
+            load = wrk_load(
+                port, WRK_SCRIPT, duration=duration, connections=concurrency, env={**lua, "CASES_RUN": run_id}
+            )
+            cpu_used = process_tree_cpu_s(server["pid"]) - cpu_before
+            pg_used = postgres_backends_cpu_s(database)[0] - pg_before if database else None
+            rss = process_tree_rss_mb(server["pid"])
+            n = load["requests"]
+            elapsed = load["duration_us"] / 1e6
+            ok = load["statuses"].get("201", 0)
+            summary = {
+                "requests": n,
+                "ok": ok,
+                "errors": n - ok,
+                "per_second": round(ok / elapsed, 1),
+                "statuses": load["statuses"],
+                "socket_errors": load["errors"],
+                "elapsed_s": round(elapsed, 2),
+                **{k: load[k] for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms")},
+                "warmup_requests": warm["requests"],
+            }
+            client_cpu = load["client_cpu_s"]
+        else:
+            cpu_before = process_tree_cpu_s(server["pid"])
+            pg_before = postgres_backends_cpu_s(database)[0] if database else 0.0
+            started = time.process_time()
+            result = http_load(
+                port, request, concurrency=concurrency, duration=duration, warmup=0.0, ok_statuses=(201,)
+            )
+            client_cpu = time.process_time() - started
+            cpu_used = process_tree_cpu_s(server["pid"]) - cpu_before
+            pg_used = postgres_backends_cpu_s(database)[0] - pg_before if database else None
+            rss = process_tree_rss_mb(server["pid"])
+            n = result.ok + result.errors
+            summary = result.summary()
+    per_request = {
+        "server": round(cpu_used * 1000 / n, 2),
+        **({"postgres_backends": round(pg_used * 1000 / n, 2)} if pg_used is not None else {}),
+        "client": round(client_cpu * 1000 / n, 2),
+    }
+    per_request["total"] = round(sum(per_request.values()), 2)
     return {
+        "client": client,
         "concurrency": concurrency,
         "workers": workers,
+        "threads": threads,
         "files_per_submission": len(materials),
         "bytes_per_submission": len(bodies[0][0]),
-        **result.summary(),
-        # granian workers' CPU over warm-up + measurement, per request served (PostgreSQL's own CPU not included)
-        "server_cpu_ms_per_request": round(cpu_used * 1000 / total, 1) if total else None,
+        **summary,
+        # CPU per request of the granian workers, of the PostgreSQL backends serving the bench database and of
+        # the load generator, over the measured run: what the machine pays per submission
+        "server_cpu_ms_per_request": per_request["server"],
+        "cpu_ms_per_request": per_request,
+        "capacity_per_s_if_alone": round((os.cpu_count() or 1) * 1000 / per_request["total"]),
         "rss_mb": rss,
     }
 
@@ -427,6 +490,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=0, help="threads per worker (default: clients / workers, ≥ 4)")
+    parser.add_argument("--client", choices=["wrk", "python"], default="wrk")
+    parser.add_argument("--databases", default="postgresql,sqlite", help="HTTP part: comma-separated subset")
     parser.add_argument("--only", choices=["http", "queue"], default=None)
     parser.add_argument("--child", action="store_true")
     parser.add_argument("--var", default="")
@@ -443,22 +509,32 @@ def main(argv: list[str] | None = None) -> None:
     if args.only and previous.exists():
         old = json.loads(previous.read_text())
         results.update({k: v for k, v in old.items() if k in ("http", "million")})
+    http_args = {
+        "duration": args.duration,
+        "concurrency": args.concurrency,
+        "workers": args.workers,
+        "threads": args.threads or max(4, args.concurrency // args.workers),
+        "client": args.client,
+    }
     if args.only in (None, "http"):
+        previous_http = results.get("http", {})
         results["http"] = {}
-        with fresh_postgres(f"{DB_PREFIX}_http_{os.getpid()}") as url, tempfile.TemporaryDirectory() as tmp:
-            print("HTTP submissions on PostgreSQL …", flush=True)
-            results["http"]["postgresql"] = http_submissions(
-                bench_env(tmp, url), duration=args.duration, concurrency=args.concurrency, workers=args.workers
-            )
-            results["http"]["postgresql"]["load_average_after"] = os.getloadavg()
-            print(results["http"]["postgresql"], flush=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            print("HTTP submissions on SQLite …", flush=True)
-            results["http"]["sqlite"] = http_submissions(
-                bench_env(tmp), duration=args.duration, concurrency=args.concurrency, workers=args.workers
-            )
-            results["http"]["sqlite"]["load_average_after"] = os.getloadavg()
-            print(results["http"]["sqlite"], flush=True)
+        databases = args.databases.split(",")
+        if "postgresql" in databases:
+            with fresh_postgres(f"{DB_PREFIX}_http_{os.getpid()}") as url, tempfile.TemporaryDirectory() as tmp:
+                print("HTTP submissions on PostgreSQL …", flush=True)
+                results["http"]["postgresql"] = http_submissions(bench_env(tmp, url), **http_args)
+                results["http"]["postgresql"]["load_average_after"] = os.getloadavg()
+                print(results["http"]["postgresql"], flush=True)
+        if "sqlite" in databases:
+            with tempfile.TemporaryDirectory() as tmp:
+                print("HTTP submissions on SQLite …", flush=True)
+                results["http"]["sqlite"] = http_submissions(bench_env(tmp), **http_args)
+                results["http"]["sqlite"]["load_average_after"] = os.getloadavg()
+                print(results["http"]["sqlite"], flush=True)
+        for name in ("postgresql", "sqlite"):  # a database not measured this time keeps its last figures
+            if name not in results["http"] and name in previous_http:
+                results["http"][name] = previous_http[name]
         write_result("cases", results)  # keep what is measured if a later stage is stopped
     if args.only in (None, "queue"):
         results["million"] = {"rows": args.rows}

@@ -387,3 +387,22 @@ def multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]]) -> tu
         )
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def postgres_backends_cpu_s(database: str) -> tuple[float, int]:
+    """CPU seconds used so far by the PostgreSQL backends connected to ``database`` (read from /proc; the
+    server runs on this machine), and how many there are. Sampled before and after a load run it gives the
+    database's CPU per request (the WAL writer and checkpointer are not counted)."""
+    out = subprocess.run(
+        ["psql", f"{PG_URL}/postgres", "-Atc", f"SELECT pid FROM pg_stat_activity WHERE datname = '{database}'"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    pids = [int(p) for p in out.split()]
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    for p in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks, len(pids)

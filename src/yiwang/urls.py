@@ -4,6 +4,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.urls import include, path
 
 from yiwang.api import api
+from yiwang.cases import api_apply
 from yiwang.ratings import api_submit
 from yiwang.search import api_lean as search_lean
 
@@ -25,6 +26,8 @@ urlpatterns = [
     # search (decision 0015): plain queries answered without Ninja, anything else handed to it
     path("api/v1/search", search_lean.search),
     path("api/v1/search/suggest", search_lean.suggest),
+    # online applications (form + files), same contract, without Ninja (decision 0016)
+    path("api/v1/cases/apply", api_apply.apply),
     path("api/v1/", api.urls),
     path("open311/v2/", include("yiwang.hotline.open311")),
     path("i18n/", include("django.conf.urls.i18n")),

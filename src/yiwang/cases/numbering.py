@@ -9,6 +9,11 @@ The serial comes from one ``INSERT … ON CONFLICT DO UPDATE SET last = last + 1
 counter row of that region and day (PostgreSQL and SQLite ≥ 3.35). The statement locks the row until the
 surrounding transaction ends, so two concurrent submissions in the same region and day queue for a moment
 and get different serials; a rolled-back transaction gives its serial back.
+
+The online application's direct path (``direct.py``, decision 0016) takes the serial in a statement of its
+own, committed without waiting for the WAL flush, so the row is not locked across each application's
+durable commit: numbers stay unique and a committed case's serial is always counted, but an application
+that fails after taking its number leaves a gap in that day's serials.
 """
 
 from __future__ import annotations

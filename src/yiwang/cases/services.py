@@ -649,18 +649,18 @@ def case_apply(
                 for f, s in zip(files, stored, strict=True)
             ]
         )
+        provided = {f.material_index for f in files}
+        CaseMaterial.objects.filter(case=case, index__in=provided).update(status=CaseMaterial.Status.PROVIDED)
+        for index in provided:
+            materials[index].status = CaseMaterial.Status.PROVIDED
+        _cache_materials(case, list(materials.values()))
+        case = _submit(actor, case, sync=False)  # a form or checklist refused here must not leave files
+        if claimed is not None:
+            idempotency.complete(claimed, result_type="cases.case", result_id=case.pk)
     except BaseException:
         for s in stored:
             uploads.path_of(s).unlink(missing_ok=True)
         raise
-    provided = {f.material_index for f in files}
-    CaseMaterial.objects.filter(case=case, index__in=provided).update(status=CaseMaterial.Status.PROVIDED)
-    for index in provided:
-        materials[index].status = CaseMaterial.Status.PROVIDED
-    _cache_materials(case, list(materials.values()))
-    case = _submit(actor, case, sync=False)
-    if claimed is not None:
-        idempotency.complete(claimed, result_type="cases.case", result_id=case.pk)
     return case, True
 
 

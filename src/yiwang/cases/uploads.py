@@ -121,6 +121,17 @@ def path_of(stored: StoredFile) -> Path:
     return path
 
 
+_folders: set[str] = set()
+
+
+def _folder(path: Path) -> None:
+    """Create the month's folder once per process (not one ``mkdir`` per file)."""
+    key = str(path)
+    if key not in _folders or not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+        _folders.add(key)
+
+
 def store(*, owner: Any, name: str, content: IO[bytes] | bytes | Iterable[bytes], save: bool = True) -> StoredFile:
     """Check and store one file; return the saved :class:`StoredFile` row.
 
@@ -132,7 +143,7 @@ def store(*, owner: Any, name: str, content: IO[bytes] | bytes | Iterable[bytes]
     now = timezone.now()
     relative = f"{now:%Y}/{now:%m}/{secrets.token_hex(16)}"
     target = root() / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _folder(target.parent)
     temp = target.with_name(target.name + ".part")
     digest = hashlib.sha256()
     size = 0
@@ -165,8 +176,9 @@ def store(*, owner: Any, name: str, content: IO[bytes] | bytes | Iterable[bytes]
                 code="upload_type_mismatch",
                 details={"name": name, "content": kind, "extension": ext},
             )
+        os.chmod(temp, 0o600)
         os.replace(temp, target)
-        os.chmod(target, 0o600)
+        temp = None
         row = StoredFile(
             owner=owner,
             original_name=name,
@@ -186,7 +198,8 @@ def store(*, owner: Any, name: str, content: IO[bytes] | bytes | Iterable[bytes]
             raise
         return row
     finally:
-        temp.unlink(missing_ok=True)
+        if temp is not None:
+            temp.unlink(missing_ok=True)
 
 
 def open_file(stored: StoredFile) -> IO[bytes]:
