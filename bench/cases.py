@@ -35,6 +35,7 @@ from common import (
     fresh_postgres,
     http_load,
     multipart,
+    paced_load,
     postgres_backends_cpu_s,
     process_tree_cpu_s,
     process_tree_rss_mb,
@@ -97,10 +98,25 @@ WRK_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wrk", "ca
 
 
 def http_submissions(
-    env: dict[str, str], *, duration: float, concurrency: int, workers: int, threads: int, client: str
+    env: dict[str, str],
+    *,
+    duration: float,
+    concurrency: int,
+    workers: int,
+    threads: int,
+    client: str,
+    rate: float = 0.0,
+    rate_duration: float = 20.0,
+    rate_connections: int = 64,
 ) -> dict:
-    """``client``: "wrk" (one C thread: the load generator costs the shared machine little) or "python"
-    (``concurrency`` Python threads with http.client, the method of the first measurements)."""
+    """Saturation: a closed loop of ``concurrency`` connections sending as fast as answers come back;
+    ``client``: "wrk" (one C thread: the load generator costs the shared machine little) or "python"
+    (``concurrency`` Python threads with http.client, the method of the first measurements).
+
+    Then, when ``rate`` > 0, on the same server: **paced** (open loop) — ``rate`` applications a second for
+    ``rate_duration`` seconds, latency from each one's scheduled send time (``common.paced_load``): the p99
+    when the platform *takes* that many a second, rather than the p99 of a queue kept full. Returned under
+    "paced", with its own CPU per request and load average."""
     yiwang(env, "migrate", "-v0")
     yiwang(env, "demo")
     out = subprocess.run(
@@ -180,6 +196,20 @@ def http_submissions(
             rss = process_tree_rss_mb(server["pid"])
             n = result.ok + result.errors
             summary = result.summary()
+        paced = None
+        if rate > 0:
+            time.sleep(3)  # let the audit flusher and PostgreSQL settle after the saturation run
+            paced = paced_run(
+                server["pid"],
+                port,
+                database,
+                bodies[0],
+                setup["tokens"],
+                run_id,
+                rate=rate,
+                duration=rate_duration,
+                connections=rate_connections,
+            )
     per_request = {
         "server": round(cpu_used * 1000 / n, 2),
         **({"postgres_backends": round(pg_used * 1000 / n, 2)} if pg_used is not None else {}),
@@ -200,6 +230,59 @@ def http_submissions(
         "cpu_ms_per_request": per_request,
         "capacity_per_s_if_alone": round((os.cpu_count() or 1) * 1000 / per_request["total"]),
         "rss_mb": rss,
+        **({"paced": paced} if paced else {}),
+    }
+
+
+def paced_run(
+    server_pid: int,
+    port: int,
+    database: str | None,
+    body: tuple[bytes, str, str],
+    tokens: list[str],
+    run_id: str,
+    *,
+    rate: float,
+    duration: float,
+    connections: int,
+) -> dict:
+    """``rate`` applications a second, open loop (see ``common.paced_load``), each with its own
+    Idempotency-Key, the bench applicants' tokens in turn; CPU per request of server, PostgreSQL backends and
+    the client, and the load average before and after."""
+    payload, ctype, _ = body
+    head = (
+        f"POST /api/v1/cases/apply HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {ctype}\r\n"
+        f"Content-Length: {len(payload)}\r\nAuthorization: Bearer "
+    )
+    heads = [(head + token + "\r\nIdempotency-Key: paced-" + run_id + "-").encode() for token in tokens]
+
+    def make_request(i: int) -> bytes:
+        return heads[i % len(heads)] + str(i).encode() + b"\r\n\r\n" + payload
+
+    load_before = os.getloadavg()
+    cpu_before = process_tree_cpu_s(server_pid)
+    pg_before = postgres_backends_cpu_s(database)[0] if database else 0.0
+    result = paced_load(port, make_request, rate=rate, duration=duration, connections=connections, ok_statuses=(201,))
+    cpu_used = process_tree_cpu_s(server_pid) - cpu_before
+    pg_used = postgres_backends_cpu_s(database)[0] - pg_before if database else None
+    n = max(1, result["completed"])
+    per_request = {
+        "server": round(cpu_used * 1000 / n, 2),
+        **({"postgres_backends": round(pg_used * 1000 / n, 2)} if pg_used is not None else {}),
+        "client": round(result["client_cpu_s"] * 1000 / n, 3),
+    }
+    per_request["total"] = round(sum(per_request.values()), 2)
+    elapsed = result["elapsed_s"] or 1.0
+    return {
+        "client": "python asyncio (open loop)",
+        **result,
+        "cpu_ms_per_request": per_request,
+        # share of one core the load generator itself used over the run
+        "client_cpu_share_of_a_core": round(result["client_cpu_s"] / elapsed, 3),
+        # cores' worth of CPU the server and PostgreSQL used at this rate (the machine has 2)
+        "server_and_postgres_cores": round((cpu_used + (pg_used or 0.0)) / elapsed, 2),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
     }
 
 
@@ -492,6 +575,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0, help="threads per worker (default: clients / workers, ≥ 4)")
     parser.add_argument("--client", choices=["wrk", "python"], default="wrk")
+    parser.add_argument(
+        "--rate", type=float, default=300.0, help="paced run after the saturation run: applications/s (0: none)"
+    )
+    parser.add_argument("--rate-duration", type=float, default=20.0, help="paced run: seconds")
+    parser.add_argument("--rate-connections", type=int, default=64, help="paced run: keep-alive connections")
+    parser.add_argument(
+        "--rate-databases", default="postgresql", help="paced run on these databases (SQLite saturates below 300/s)"
+    )
     parser.add_argument("--databases", default="postgresql,sqlite", help="HTTP part: comma-separated subset")
     parser.add_argument("--only", choices=["http", "queue"], default=None)
     parser.add_argument("--child", action="store_true")
@@ -516,6 +607,11 @@ def main(argv: list[str] | None = None) -> None:
         "threads": args.threads or max(4, args.concurrency // args.workers),
         "client": args.client,
     }
+
+    def paced_args(database: str) -> dict:
+        rate = args.rate if database in args.rate_databases.split(",") else 0.0
+        return {"rate": rate, "rate_duration": args.rate_duration, "rate_connections": args.rate_connections}
+
     if args.only in (None, "http"):
         previous_http = results.get("http", {})
         results["http"] = {}
@@ -523,13 +619,15 @@ def main(argv: list[str] | None = None) -> None:
         if "postgresql" in databases:
             with fresh_postgres(f"{DB_PREFIX}_http_{os.getpid()}") as url, tempfile.TemporaryDirectory() as tmp:
                 print("HTTP submissions on PostgreSQL …", flush=True)
-                results["http"]["postgresql"] = http_submissions(bench_env(tmp, url), **http_args)
+                results["http"]["postgresql"] = http_submissions(
+                    bench_env(tmp, url), **http_args, **paced_args("postgresql")
+                )
                 results["http"]["postgresql"]["load_average_after"] = os.getloadavg()
                 print(results["http"]["postgresql"], flush=True)
         if "sqlite" in databases:
             with tempfile.TemporaryDirectory() as tmp:
                 print("HTTP submissions on SQLite …", flush=True)
-                results["http"]["sqlite"] = http_submissions(bench_env(tmp), **http_args)
+                results["http"]["sqlite"] = http_submissions(bench_env(tmp), **http_args, **paced_args("sqlite"))
                 results["http"]["sqlite"]["load_average_after"] = os.getloadavg()
                 print(results["http"]["sqlite"], flush=True)
         for name in ("postgresql", "sqlite"):  # a database not measured this time keeps its last figures

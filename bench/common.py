@@ -406,3 +406,169 @@ def postgres_backends_cpu_s(database: str) -> tuple[float, int]:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])
     return total / ticks, len(pids)
+
+
+# --- paced (open-loop) load: a fixed arrival rate, latency from each request's scheduled send time -----------
+async def _read_response(reader: Any) -> tuple[int, bool]:
+    """Read one HTTP/1.1 response (Content-Length or chunked body); returns (status, server closes)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status = int(lines[0].split(b" ", 2)[1])
+    length, chunked, close = 0, False, False
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding":
+            chunked = b"chunked" in value.lower()
+        elif name == b"connection":
+            close = b"close" in value.lower()
+    if chunked:
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";", 1)[0], 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    elif length:
+        await reader.readexactly(length)
+    return status, close
+
+
+async def _paced(
+    port: int,
+    make_request: Callable[[int], bytes],
+    *,
+    rate: float,
+    duration: float,
+    connections: int,
+    ok_statuses: tuple[int, ...],
+    drain: float,
+) -> dict[str, Any]:
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    total = max(1, round(rate * duration))
+    records: list[tuple[float, float, float, int] | None] = [None] * total  # scheduled, sent, done, status
+    queue: asyncio.Queue = asyncio.Queue()
+    busy = {"now": 0, "max": 0}
+
+    async def connect() -> tuple[Any, Any]:
+        return await asyncio.open_connection("127.0.0.1", port)
+
+    async def worker(reader: Any, writer: Any) -> None:
+        while True:
+            item = await queue.get()
+            if item is None:
+                break
+            i, scheduled = item
+            busy["now"] += 1
+            busy["max"] = max(busy["max"], busy["now"])
+            sent = loop.time()
+            try:
+                if writer is None:
+                    reader, writer = await connect()
+                writer.write(make_request(i))
+                status, close = await _read_response(reader)
+            except (OSError, ValueError, IndexError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+                status, close = 599, True
+            records[i] = (scheduled, sent, loop.time(), status)
+            busy["now"] -= 1
+            if close and writer is not None:
+                writer.close()
+                reader = writer = None
+        if writer is not None:
+            writer.close()
+
+    pool = [await connect() for _ in range(connections)]  # all connections open before the first send
+    tasks = [asyncio.create_task(worker(r, w)) for r, w in pool]
+    interval = 1.0 / rate
+    t0 = loop.time() + 0.05
+    for i in range(total):
+        scheduled = t0 + i * interval
+        delay = scheduled - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        queue.put_nowait((i, scheduled))  # a free connection takes it; if none is free it waits, and counts
+    for _ in tasks:
+        queue.put_nowait(None)
+    _, pending = await asyncio.wait(tasks, timeout=drain)
+    for task in pending:
+        task.cancel()
+    return {"t0": t0, "records": records, "max_in_flight": busy["max"]}
+
+
+def paced_load(
+    port: int,
+    make_request: Callable[[int], bytes],
+    *,
+    rate: float = 300.0,
+    duration: float = 20.0,
+    connections: int = 64,
+    ok_statuses: tuple[int, ...] = (200, 201, 202),
+    drain: float = 10.0,
+) -> dict[str, Any]:
+    """Open-loop load, like wrk2: request i is due at ``t0 + i / rate`` whatever happened to the others, and its
+    latency runs from that scheduled time to the end of its response, so a slow response does not hide the
+    requests that should have been sent meanwhile (no coordinated omission). ``connections`` keep-alive
+    connections (asyncio, one thread) take the due requests in turn; a request due while every connection is
+    busy waits for one, and that wait is part of its latency. ``make_request(i)`` returns the raw HTTP/1.1
+    request bytes. Responses still missing ``drain`` seconds after the last send count as errors.
+
+    Returns achieved rate, p50/p95/p99/max from the scheduled time, errors, the client's lag behind schedule
+    (a client that cannot keep up would show here, not as a slower server), the most requests in flight, and
+    the client's own CPU."""
+    import asyncio
+    import gc
+
+    gc.collect()
+    gc.disable()  # no collector pauses inside the measurement
+    cpu_before = time.process_time()
+    try:
+        out = asyncio.run(
+            _paced(
+                port,
+                make_request,
+                rate=rate,
+                duration=duration,
+                connections=connections,
+                ok_statuses=ok_statuses,
+                drain=drain,
+            )
+        )
+    finally:
+        client_cpu = time.process_time() - cpu_before
+        gc.enable()
+    t0, records = out["t0"], out["records"]
+    done = [r for r in records if r is not None]
+    statuses: dict[int, int] = {}
+    for r in done:
+        statuses[r[3]] = statuses.get(r[3], 0) + 1
+    ok = sum(v for k, v in statuses.items() if k in ok_statuses)
+    end = max((r[2] for r in done), default=t0)
+    last_sent = max((r[1] for r in done), default=t0)
+    latency = summarize_ms([r[2] - r[0] for r in done])
+    lag = [r[1] - r[0] for r in done]
+    service = summarize_ms([r[2] - r[1] for r in done])
+    return {
+        "target_per_s": rate,
+        "scheduled": len(records),
+        "completed": len(done),
+        "ok": ok,
+        "errors": len(records) - ok,
+        "unfinished": len(records) - len(done),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "per_second": round(ok / (end - t0), 1) if end > t0 else 0.0,
+        "sent_per_s": round(len(done) / (last_sent - t0), 1) if last_sent > t0 else 0.0,
+        "elapsed_s": round(end - t0, 2),
+        **{k: v for k, v in latency.items() if k != "n"},
+        # from the actual send (what wrk in a closed loop would report)
+        "service_p50_ms": service["p50_ms"],
+        "service_p99_ms": service["p99_ms"],
+        # the client's own delay between the scheduled time and the write (includes waiting for a free connection)
+        "send_lag_p99_ms": round(percentile([x * 1000 for x in lag], 99), 3),
+        "send_lag_max_ms": round(max(lag) * 1000, 3) if lag else float("nan"),
+        "connections": connections,
+        "max_in_flight": out["max_in_flight"],
+        "client_cpu_s": round(client_cpu, 3),
+    }
