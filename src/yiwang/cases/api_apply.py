@@ -54,11 +54,6 @@ def _ninja(request):
     return match.func(request, *match.args, **match.kwargs)
 
 
-def _json(data: dict, status: int) -> HttpResponse:
-    body = json.dumps(data, cls=NinjaJSONEncoder, ensure_ascii=False)
-    return HttpResponse(body, status=status, content_type=_CONTENT_TYPE)
-
-
 def _file_name(raw: str) -> str | None:
     """The name Django's parser and ``UploadedFile`` give an uploaded file (``None``: Django skips it)."""
     name = MultiPartParser.sanitize_file_name(None, raw)
@@ -162,31 +157,36 @@ def _arguments(fields: dict[str, str], files: list[tuple[str, bytes]]) -> dict |
     }
 
 
-@csrf_exempt
-def apply(request):
-    meta = request.META
-    authorization = meta.get("HTTP_AUTHORIZATION", "")
+def eligible(meta: dict) -> bool:
+    """Whether a POST with these headers may be the plain form (else the Ninja operation reads it)."""
     key = meta.get("HTTP_IDEMPOTENCY_KEY")
     try:
         length = int(meta.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        length = -1
-    if (
-        request.method != "POST"
-        or not authorization.startswith("Bearer ")
-        or not 0 < length <= MAX_BODY
-        or not meta.get("CONTENT_TYPE", "").startswith("multipart/form-data")
-        or (key is not None and not idempotency.KEY_RE.match(key))
-    ):
-        return _ninja(request)
-    parsed = parse_multipart(request.body, meta["CONTENT_TYPE"])
+        return False
+    return (
+        meta.get("HTTP_AUTHORIZATION", "").startswith("Bearer ")
+        and 0 < length <= MAX_BODY
+        and meta.get("CONTENT_TYPE", "").startswith("multipart/form-data")
+        and (key is None or bool(idempotency.KEY_RE.match(key)))
+    )
+
+
+def accept(meta: dict, body: bytes) -> tuple | None:
+    """(user, arguments) of a plain application from an active token's user, or ``None`` for the Ninja
+    operation (nothing is written either way)."""
+    parsed = parse_multipart(body, meta["CONTENT_TYPE"])
     arguments = _arguments(*parsed) if parsed is not None else None
     if arguments is None:
-        return _ninja(request)
-    user = api_token_user(authorization[len("Bearer ") :])
+        return None
+    user = api_token_user(meta["HTTP_AUTHORIZATION"][len("Bearer ") :])
     if user is None:
-        return _ninja(request)  # 401 in the API's words (or a session)
-    request.user = request.auth = user
+        return None  # 401 in the API's words (or a session)
+    return user, arguments
+
+
+def outcome(*, user, arguments: dict, key: str | None) -> tuple[int, dict]:
+    """The application: (status, body) as the operation answers it."""
     try:
         case = direct.apply(actor=user, idempotency_key=key, **arguments)
         created = True
@@ -201,5 +201,23 @@ def apply(request):
                 idempotency_key=key,
             )
     except DomainError as exc:
-        return _json(exc.as_dict(), exc.status)
-    return _json(case_out(case), 201 if created else 200)
+        return exc.status, exc.as_dict()
+    return (201 if created else 200), case_out(case)
+
+
+def encode(data: dict) -> bytes:
+    return json.dumps(data, cls=NinjaJSONEncoder, ensure_ascii=False).encode()
+
+
+@csrf_exempt
+def apply(request):
+    meta = request.META
+    if request.method != "POST" or not eligible(meta):
+        return _ninja(request)
+    accepted = accept(meta, request.body)
+    if accepted is None:
+        return _ninja(request)
+    user, arguments = accepted
+    request.user = request.auth = user
+    status, data = outcome(user=user, arguments=arguments, key=meta.get("HTTP_IDEMPOTENCY_KEY"))
+    return HttpResponse(encode(data), status=status, content_type=_CONTENT_TYPE)

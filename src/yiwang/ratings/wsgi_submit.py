@@ -35,6 +35,7 @@ from django.core import signals
 from django.http.request import split_domain_port, validate_host
 from django.utils import translation
 
+from yiwang.cases import wsgi_apply
 from yiwang.core import context
 from yiwang.core.middleware import _REQUEST_ID_RE, client_ip
 
@@ -144,20 +145,26 @@ class Dispatcher:
     def __call__(self, environ: dict, start_response):
         if environ.get("REQUEST_METHOD") == "POST":
             path = environ.get("PATH_INFO", "")
+            answer = None
             if path.startswith(PREFIX) and path.endswith(SUFFIX):
                 answer = self._submit(environ, path[len(PREFIX) : -len(SUFFIX)])
-                if answer is not None:
-                    status, headers, body = answer
-                    start_response(status, headers)
-                    return [body]
+            elif path == wsgi_apply.PATH:
+                answer = wsgi_apply.take(self, environ)
+            if answer is not None:
+                status, headers, body = answer
+                start_response(status, headers)
+                return [body]
         return self.django(environ, start_response)
+
+    def plain(self, environ: dict) -> bool:
+        """Whether the middleware would do no more for this request than :meth:`respond` reproduces."""
+        return "HTTP_COOKIE" not in environ and not _django_handles_it() and _host_ok(environ)
 
     def _submit(self, environ: dict, token: str):
         if (
             not token
             or "/" in token
             or not token.isascii()
-            or "HTTP_COOKIE" in environ
             or not api_submit.eligible(
                 method="POST", content_type=environ.get("CONTENT_TYPE", ""), meta=environ, has_session=False
             )
@@ -167,7 +174,7 @@ class Dispatcher:
             length = int(environ.get("CONTENT_LENGTH") or "")
         except ValueError:
             return None
-        if not 0 < length <= MAX_BODY or _django_handles_it() or not _host_ok(environ):
+        if not 0 < length <= MAX_BODY or not self.plain(environ):
             return None
         body = environ["wsgi.input"].read(length)
         payload = api_submit._payload(body) if len(body) == length else None
@@ -178,34 +185,45 @@ class Dispatcher:
         return self._answer(environ, token, payload)
 
     def _answer(self, environ: dict, token: str, payload: dict):
+        device_of = environ.get("HTTP_X_DEVICE_ID", "")[:200]
+
+        def compute(request_id: str, ip: str | None) -> tuple[int, bytes]:
+            try:
+                status, data = api_submit.outcome(token=token, payload=payload, device=device_of or f"ip:{ip or ''}")
+            except Exception:
+                unexpected.exception("unhandled API error")
+                status, data = api_submit._error(
+                    500, "internal_error", "服务器内部错误，请稍后再试。", {"request_id": request_id}
+                )
+            return status, json.dumps(data, ensure_ascii=False).encode(), api_submit._CONTENT_TYPE, False
+
         signals.request_started.send(sender=self.__class__, environ=environ)
+        return self.respond(environ, compute)
+
+    def respond(self, environ: dict, compute) -> tuple[str, list[tuple[str, str]], bytes]:
+        """Run ``compute(request_id, ip) -> (status, body, content type, logged)`` in the request context and
+        language the middleware would set, and answer with the middleware's headers (``logged``: Django
+        already logged the answer, as for a 500 it made). The caller has sent ``request_started``; this
+        sends ``request_finished``."""
         try:
             meta = _Meta(environ)
             incoming = environ.get("HTTP_X_REQUEST_ID", "")
             request_id = incoming if _REQUEST_ID_RE.match(incoming) else context.new_request_id()
             ip = client_ip(meta)
-            device = environ.get("HTTP_X_DEVICE_ID", "")[:200] or f"ip:{ip or ''}"
             language = translation.get_language_from_request(meta, check_path=False)
             ctx = context.activate(context.RequestContext(request_id=request_id, ip=ip, channel="api"))
             try:
                 with translation.override(language):
                     language = translation.get_language()
-                    try:
-                        status, data = api_submit.outcome(token=token, payload=payload, device=device)
-                    except Exception:
-                        unexpected.exception("unhandled API error")
-                        status, data = api_submit._error(
-                            500, "internal_error", "服务器内部错误，请稍后再试。", {"request_id": request_id}
-                        )
+                    status, body, content_type, logged = compute(request_id, ip)
             finally:
                 context.reset(ctx)
         finally:
             signals.request_finished.send(sender=self.__class__)
-        body = json.dumps(data, ensure_ascii=False).encode()
         if self._headers is None:
             self._headers = _fixed_headers()
         headers = [
-            ("Content-Type", api_submit._CONTENT_TYPE),
+            ("Content-Type", content_type),
             ("X-Request-ID", request_id),
             ("Vary", "Accept-Language"),
             ("Content-Language", language),
@@ -215,7 +233,7 @@ class Dispatcher:
         if settings.SECURE_HSTS_SECONDS and _is_secure(environ):
             headers.append(("Strict-Transport-Security", _hsts()))
         phrase = HTTPStatus(status).phrase
-        if status >= 400:
+        if status >= 400 and not logged:
             (log.error if status >= 500 else log.warning)(
                 "%s: %s", phrase, environ.get("PATH_INFO", ""), extra={"status_code": status}
             )
