@@ -2,7 +2,9 @@
 
 1. **Online submission through HTTP** — `yiwang serve` (granian), concurrent keep-alive clients each POSTing
    ``/api/v1/cases/apply`` (form + 3 small PDF files, a fresh ``Idempotency-Key`` each) as one of 64
-   applicants: submissions/s and latency p50/p99. Target on PostgreSQL: ≥ 300/s with p99 ≤ 100 ms.
+   applicants: first at saturation (a closed loop of wrk connections: submissions/s, p50/p99), then on the same
+   server paced at ``--rate`` (300/s) for 20 s, open loop, latency from each request's scheduled send time
+   (``common.paced_load``; PostgreSQL only by default). Target on PostgreSQL: ≥ 300/s with p99 ≤ 100 ms.
 2. **即将超期 / 已超期 queues over 1 million open cases** — rows bulk-generated (COPY on PostgreSQL,
    executemany on SQLite) with deadlines from the vectorised engine; then the first page (50 rows) of each
    queue in a district and a city supervisor's scope, the next page by keyset cursor, and the queue counts
