@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests.ratings.factories import rate, served, world
 from yiwang.core import audit
@@ -206,3 +207,70 @@ def test_lean_view_refuses_text_the_database_cannot_store(w, api, text):
     assert not Rating.objects.exists()
     invitation.refresh_from_db()
     assert invitation.used_at is None
+
+
+def _rectification_facts(rating_pk: int) -> dict:
+    rect = Rectification.objects.get(rating_id=rating_pk)
+    fields = [
+        f.attname
+        for f in Rectification._meta.concrete_fields
+        if f.attname not in ("id", "rating_id", "created_at", "updated_at")
+    ]
+    return {
+        "rect": {f: getattr(rect, f) for f in fields},
+        "events": list(rect.events.values_list("event", "from_state", "to_state", "actor_id", "actor_label", "note")),
+        "event_data": [{k: v for k, v in d.items()} for d in rect.events.values_list("data", flat=True)],
+        "audit": sorted(
+            (e.action, e.actor_id, e.actor_label, e.region_code, tuple(sorted(e.summary)))
+            for e in PendingAuditEvent.objects.filter(
+                object_id__in=[str(rating_pk), str(rect.pk)], action__startswith="ratings."
+            )
+        ),
+    }
+
+
+@postgres_only
+@pytest.mark.parametrize("level", [1, 2])
+def test_a_bad_rating_by_token_equals_the_general_action(w, monkeypatch, django_capture_on_commit_callbacks, level):
+    """The direct 差评 writes the same rectification (deadlines from the calendar, department, region,
+    state), the same create event and the same audit events as the general action."""
+    from yiwang.ratings import services
+    from yiwang.workdays import services as workdays
+
+    # a holiday inside the deadlines, so that they come from the calendar and not from plain weekdays
+    workdays.calendar_day_set(actor=w.system, date=rollups.local_date(timezone.now()), is_workday=False)
+    monkeypatch.setattr(audit, "flush_soon", lambda: None)  # keep the staged events to compare them
+    _, fast_inv = served(w)
+    _, slow_inv = served(w)
+    with CaptureQueriesContext(connection) as queries:
+        fast = rate(fast_inv, level, reasons=("b_wait",), device="phone-1")
+    assert any(q["sql"].startswith("EXECUTE yiwang_rating_write_1") for q in queries.captured_queries)
+    with monkeypatch.context() as m:
+        m.setattr(direct, "submit", lambda **kw: None)
+        slow = services.rating_submit(
+            token=slow_inv.token, level=level, channel="qr", reasons=["b_wait"], device="phone-1"
+        )
+    assert _rectification_facts(fast.pk) == _rectification_facts(slow.pk)
+    facts = _rectification_facts(fast.pk)
+    assert facts["rect"]["department_id"] == w.dept.pk and facts["rect"]["state"] == "pending"
+    assert facts["events"] and facts["event_data"] == [{"level": level}]
+    assert [a[0] for a in facts["audit"]] == ["ratings.rating.submit", "ratings.rectification.create"]
+    live = _rollups()
+    rollups.rebuild()
+    assert _rollups() == live
+
+
+@postgres_only
+def test_a_bad_rating_whose_rectification_fails_writes_nothing(w, monkeypatch):
+    from yiwang.ratings import services
+
+    def fail(rating, *, now):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services, "_open_rectification", fail)
+    _, invitation = served(w)
+    before = (Rating.objects.count(), RatingRollup.objects.count(), PendingAuditEvent.objects.count())
+    with pytest.raises(RuntimeError):
+        rate(invitation, 2, reasons=("b_wait",))
+    assert (Rating.objects.count(), RatingRollup.objects.count(), PendingAuditEvent.objects.count()) == before
+    assert RatingInvitation.objects.get(pk=invitation.pk).used_at is None

@@ -1,6 +1,6 @@
 """提交评价 in two PostgreSQL statements — the path of the common case (decision 0008).
 
-A citizen's first rating that opens no rectification (about 95 % of all ratings) reads its invitation with
+A citizen's first rating by token reads its invitation with
 the anti-abuse count (one statement, no lock), passes the same rules as the general path
 (:func:`yiwang.ratings.scale.check_submission`), and is then written by **one** statement: a
 data-modifying CTE that claims the invitation (``UPDATE … WHERE used_at IS NULL``), inserts the rating,
@@ -10,7 +10,11 @@ longer than the statement. When the claim finds the invitation already used or e
 written and the general path explains why; one rating per target stays guaranteed by the unique
 (target, kind) constraint, whose violation the caller turns into a 409.
 
-Everything else — a 差评 (it opens a rectification in the same transaction), a follow-up rating, a rating
+A first 差评 is the same statement followed, in one transaction, by the general path's own
+``_open_rectification`` (the rectification with its working-day deadlines from the cached calendar, its
+create event and audit event), so it no longer pays for the general action around it (decision 0014).
+
+Everything else — a follow-up rating, a rating
 from a logged-in person, a window evaluator or with an evaluator phone (the per-phone count), SQLite —
 goes through :func:`yiwang.ratings.services._rating_submit`, which this module never replaces.
 """
@@ -340,8 +344,8 @@ def submit(
         now=now,
         follow_up_days=config.FOLLOW_UP_DAYS,
     )
-    if accepted.is_bad or accepted.channel is scale.Channel.EVALUATOR:
-        return None  # a rectification to open, or a device to check: the general path
+    if accepted.channel is scale.Channel.EVALUATOR:
+        return None  # a device to check: the general path
     name = ""
     if not accepted.anonymous:
         name = (contact_name or "").strip()
@@ -429,13 +433,20 @@ def _write(inv: dict, accepted: scale.Accepted, *, now: dt.datetime, name: str, 
     reasons = sorted(set(accepted.reasons))  # a fixed order: concurrent upserts lock rows in the same order
     params.update({f"reason{i}": r for i, r in enumerate(reasons)})
     sql = _write_sql(len(reasons))
-    with transaction.atomic() if connection.in_atomic_block else _nothing():
+    # A 差评 opens its rectification in the same transaction (the statement, then the general path's own
+    # _open_rectification: the row with its working-day deadlines, its create event, its audit event);
+    # anything else is the one statement, atomic on its own.
+    with transaction.atomic() if accepted.is_bad or connection.in_atomic_block else _nothing():
         row = _execute(f"yiwang_rating_write_{len(reasons)}", sql, params)
-    if row is None:  # claimed by someone else meanwhile, or just expired: the general path says which
-        return None
+        if row is None:  # claimed by someone else meanwhile, or just expired: the general path says which
+            return None
+        obj = Rating(pk=row[0], invitation_id=inv["id"], **rating)
+        obj._state.adding = False
+        if accepted.is_bad:
+            from .services import _open_rectification  # services imports this module
+
+            _open_rectification(obj, now=now)
     transaction.on_commit(audit.flush_soon)
-    obj = Rating(pk=row[0], invitation_id=inv["id"], **rating)
-    obj._state.adding = False
     obj.follow_up_token = tokens.make(row[1], follow_nonce)
     return obj
 

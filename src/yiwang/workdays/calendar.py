@@ -1,7 +1,11 @@
 """The calendar in use: chinesecalendar + published years + the editable table, cached per process.
 
-Each process keeps the built calendars and checks the table's version at most every ``CHECK_SECONDS``;
-services that edit the table call :func:`invalidate` so the editing process sees the change at once.
+Each process keeps the built calendars and checks the table's version at most every ``CHECK_SECONDS``
+(another process's edit is seen within that time); services that edit the table call :func:`invalidate`
+so the editing process sees the change at once. A transaction that edited the table (it called
+:func:`invalidate` inside it) is the only one that can see rows other transactions cannot: until it ends it
+reads the version on every call and uses calendars of its own, never the shared ones, so a change it rolls
+back is never cached. Every other call — inside a transaction or not — uses the shared, committed calendars.
 """
 
 from __future__ import annotations
@@ -31,6 +35,19 @@ class _State:
 
 _state = _State()
 _lock = threading.Lock()
+_local = threading.local()  # the thread's editing transaction: its outermost atomic block, version, calendars
+
+
+def _editing_transaction() -> object | None:
+    """The outermost atomic block of this thread's transaction if it edited the table, else None."""
+    block = getattr(_local, "block", None)
+    if block is None:
+        return None
+    if connection.in_atomic_block and connection.atomic_blocks and connection.atomic_blocks[0] is block:
+        return block
+    _local.block = None  # that transaction has ended (committed or rolled back)
+    _local.calendars = {}
+    return None
 
 
 def _version() -> str:
@@ -64,8 +81,24 @@ def _build(regional: tuple[str, ...], version: str) -> WorkCalendar:
     return WorkCalendar(overrides=overrides, known_years=known, version=version)
 
 
+def _regional_codes() -> tuple[str, ...]:
+    return tuple(CalendarDay.objects.exclude(region_code="").values_list("region_code", flat=True).distinct())
+
+
+def _key(regional_codes: tuple[str, ...], region_code: str) -> tuple[str, ...]:
+    return tuple(sorted(c for c in regional_codes if region_code.startswith(region_prefix(c))))
+
+
 def get_calendar(region_code: str = "") -> WorkCalendar:
     """The working-day calendar for a region (national when empty)."""
+    if _editing_transaction() is not None:
+        version = _version()
+        if getattr(_local, "version", None) != version:
+            _local.version, _local.calendars, _local.regional_codes = version, {}, _regional_codes()
+        key = _key(_local.regional_codes, region_code)
+        if key not in _local.calendars:
+            _local.calendars[key] = _build(key, version)
+        return _local.calendars[key]
     now = time.monotonic()
     with _lock:
         if now - _state.checked >= CHECK_SECONDS:
@@ -73,23 +106,20 @@ def get_calendar(region_code: str = "") -> WorkCalendar:
             if version != _state.version:
                 _state.version = version
                 _state.calendars.clear()
-                _state.regional_codes = tuple(
-                    CalendarDay.objects.exclude(region_code="").values_list("region_code", flat=True).distinct()
-                )
+                _state.regional_codes = _regional_codes()
             _state.checked = now
-        key = tuple(sorted(c for c in _state.regional_codes if region_code.startswith(region_prefix(c))))
+        key = _key(_state.regional_codes, region_code)
         calendar = _state.calendars.get(key)
         if calendar is None:
             calendar = _state.calendars[key] = _build(key, _state.version)
-        if connection.in_atomic_block:
-            # Built or used inside a transaction that may still change (or roll back) the table: check the
-            # version again on the next call instead of trusting it for CHECK_SECONDS.
-            _state.checked = float("-inf")
         return calendar
 
 
 def invalidate() -> None:
-    """Forget every built calendar (called by the services at once and again after commit)."""
+    """Forget every built calendar (called by the services at once and again after commit). Called inside
+    a transaction, it marks that transaction as editing the table (see the module's docstring)."""
+    if connection.in_atomic_block and connection.atomic_blocks:
+        _local.block, _local.version = connection.atomic_blocks[0], None
     with _lock:
         _state.version = ""
         _state.checked = float("-inf")
