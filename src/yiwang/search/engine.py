@@ -408,18 +408,28 @@ class SearchEngine:
             boost("region_anc", prefixes[2], REGION_SAME_COUNTY)
         return clauses
 
-    @staticmethod
-    def region_scopes(region_code: str | None) -> list[tantivy.Query]:
-        """The documents a user's region can lift: their city's subtree and the province-level ones.
+    @classmethod
+    def region_scopes(
+        cls, region_code: str | None
+    ) -> list[tuple[tantivy.Query, list[tuple[tantivy.Occur, tantivy.Query]]]]:
+        """The documents a user's region can lift — the province-level ones and their city's subtree — each
+        with the region clauses that can match inside it.
 
-        Every document outside these scopes gets no region score, so it ranks by text alone.
+        Every document outside these scopes gets no region score, so it ranks by text alone. A clause that
+        cannot match inside a scope adds nothing to a score there but costs its posting list's walk: the
+        province-level documents are outside every city's and county's subtree (only the province's own clause
+        applies), and a city's documents never carry the province's code (decision 0015: the same hits and
+        scores, 0.4 ms less per search at 2.3 M).
         """
         prefixes = region_prefixes(region_code or "")
         if not prefixes:
             return []
-        scopes = [tantivy.Query.term_query(SCHEMA, "region_code", prefixes[0].ljust(12, "0"), index_option="basic")]
+        clauses = cls.region_clauses(region_code)  # the province's own clause first
+        province = tantivy.Query.term_query(SCHEMA, "region_code", prefixes[0].ljust(12, "0"), index_option="basic")
+        scopes = [(province, clauses[:1])]
         if len(prefixes) >= 2:
-            scopes.append(tantivy.Query.term_query(SCHEMA, "region_anc", prefixes[1], index_option="basic"))
+            city = tantivy.Query.term_query(SCHEMA, "region_anc", prefixes[1], index_option="basic")
+            scopes.append((city, clauses[1:]))
         return scopes
 
     # --- running ----------------------------------------------------------------------------------------
@@ -475,9 +485,9 @@ class SearchEngine:
         base = [(tantivy.Occur.Must, matched), *filter_clauses]
         filtered = tantivy.Query.boolean_query(base) if filter_clauses else matched
         searches: list[tuple[tantivy.Query, str | None]] = [(filtered, None)]
-        for scope in self.region_scopes(region_code):
+        for scope, clauses in self.region_scopes(region_code):
             in_scope = (tantivy.Occur.Must, tantivy.Query.const_score_query(scope, 0.0))
-            searches.append((tantivy.Query.boolean_query([*base, in_scope, *region_clauses]), None))
+            searches.append((tantivy.Query.boolean_query([*base, in_scope, *clauses]), None))
         popular = (tantivy.Occur.Must, tantivy.Query.const_score_query(POPULAR, 0.0))
         searches.append((tantivy.Query.boolean_query([*base, popular, *region_clauses]), "boost"))
         best: dict[tuple[int, int], tuple[float, Any]] = {}
