@@ -16,6 +16,7 @@ A query goes through the same steps everywhere (API, portal, CLI, benchmarks):
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -581,8 +582,9 @@ class SearchEngine:
 
         An id is a digest of the values (``index.facet_id``), so the values it names are the same in every
         generation and commit: the first result seen with an id is read from its card, the rest from this
-        table. A province has far fewer distinct sets (department × level × themes …) than documents, so the
-        top 100 results of a search rarely need a stored document beyond the 10 cards shown (decision 0015).
+        table (at most ``FACET_SETS_MAX`` sets, emptied when full). Documents share sets (the 2.3 M benchmark
+        index has 577 k), and a search's top results share them more, so once the table is warm the top 100 need
+        few stored documents beyond the 10 cards shown; a miss costs what every result cost before (decision 0015).
         """
         ids = searcher.fast_field_values("facet_id", [address for _, (_, address) in ranked])
         table = self._facet_sets
@@ -591,7 +593,13 @@ class SearchEngine:
             values = table.get(fid) if fid is not None else None
             if values is None:
                 values = card_facets(cards.get(key) or _card(searcher, address))
-                if fid is not None:
+                if fid is not None:  # kept: its strings shared with the other sets (departments, themes repeat)
+                    kind, department, level, on, themes, audiences = values
+                    values = (
+                        *map(sys.intern, (kind, department, level, on)),
+                        tuple(map(sys.intern, themes)),
+                        tuple(map(sys.intern, audiences)),
+                    )
                     if len(table) >= FACET_SETS_MAX:
                         table.clear()
                     table[fid] = values
