@@ -291,3 +291,19 @@ def test_facets_from_the_fast_field_count_like_the_cards(tmp_path, monkeypatch, 
     again = engine.search(query, region_code=region, facets=True)
     assert again.facets == expected
     assert len(reads) == len(again.hits)
+
+
+def test_an_index_of_an_older_schema_is_ignored_until_rebuilt(tmp_path):
+    from yiwang.search.engine import SearchEngine
+
+    store = IndexStore(tmp_path / "ix")
+    store.build(SAMPLE)
+    generation = store.current_generation()
+    (tmp_path / "ix" / generation / "SCHEMA_VERSION").write_text("2")  # built before the facet_id field
+    old = IndexStore(tmp_path / "ix")
+    assert not old.exists()
+    assert SearchEngine(old).search("护照").total == 0
+    old.build(SAMPLE)
+    old.refresh()
+    results = SearchEngine(old).search("护照", facets=True)
+    assert results.total >= 2 and results.facets["theme"] == [("出境入境", 2)]
