@@ -1,6 +1,5 @@
 """WSGI entry point (served by granian: ``yiwang serve``)."""
 
-import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -21,10 +20,6 @@ def _warm_search() -> None:
         import logging
 
         logging.getLogger(__name__).exception("search warm-up failed")
-    # What start-up built (the search lexicon and suggester, Django's modules) lives as long as the worker:
-    # keep it out of the garbage collector's full passes, which walked it for ~150 ms of CPU — the 100–265 ms
-    # stalls of the search benchmark (decision 0015). Later lexicon refreshes are collected as usual.
-    gc.freeze()
 
 
 _warm_search()
