@@ -251,3 +251,59 @@ def test_lexicon_refresh_rebuilds_only_when_its_sources_changed(store, monkeypat
     engine._refresh(key)
     assert builds == [1, 1]
     assert "新增事项名称" in [s.text for s in engine.suggest("新增")]
+
+
+def test_facet_id_names_the_facet_values_of_the_card():
+    import json
+
+    from yiwang.search.index import card_facets, card_json, doc_facets, facet_id
+
+    documents = [*SAMPLE, *_many_implementations()]
+    for d in documents:
+        assert doc_facets(d) == card_facets(json.loads(card_json(d)))
+    by_id = {}
+    for d in documents:
+        by_id.setdefault(facet_id(doc_facets(d)), set()).add(doc_facets(d))
+    assert all(len(sets) == 1 for sets in by_id.values())
+    assert len(by_id) > 10
+
+
+@pytest.mark.parametrize("region", [None, TIANHE])
+@pytest.mark.parametrize("query", ["港澳通行证", "护照", "社保"])
+def test_facets_from_the_fast_field_count_like_the_cards(tmp_path, monkeypatch, region, query):
+    """Facets read through ``facet_id`` equal the counts over the top results' cards; once an id has been
+    seen, only the shown cards are read from the store."""
+    from yiwang.search import engine as engine_module
+    from yiwang.search.engine import FACET_TOP, SearchEngine
+    from yiwang.search.index import card_facets
+
+    store = IndexStore(tmp_path / "ix")
+    store.build(_many_implementations())
+    engine = SearchEngine(store)
+    top = engine.search(query, region_code=region, limit=FACET_TOP)
+    expected = SearchEngine.count_facets([card_facets(h.card) for h in top.hits])
+    reads = []
+    real = engine_module._card
+    monkeypatch.setattr(engine_module, "_card", lambda s, a: reads.append(a) or real(s, a))
+    first = engine.search(query, region_code=region, facets=True)
+    assert first.facets == expected and first.facets_over == len(top.hits)
+    reads.clear()
+    again = engine.search(query, region_code=region, facets=True)
+    assert again.facets == expected
+    assert len(reads) == len(again.hits)
+
+
+def test_an_index_of_an_older_schema_is_ignored_until_rebuilt(tmp_path):
+    from yiwang.search.engine import SearchEngine
+
+    store = IndexStore(tmp_path / "ix")
+    store.build(SAMPLE)
+    generation = store.current_generation()
+    (tmp_path / "ix" / generation / "SCHEMA_VERSION").write_text("2")  # built before the facet_id field
+    old = IndexStore(tmp_path / "ix")
+    assert not old.exists()
+    assert SearchEngine(old).search("护照").total == 0
+    old.build(SAMPLE)
+    old.refresh()
+    results = SearchEngine(old).search("护照", facets=True)
+    assert results.total >= 2 and results.facets["theme"] == [("出境入境", 2)]
