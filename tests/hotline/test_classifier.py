@@ -251,3 +251,25 @@ def test_train_and_classify_commands_with_a_title_column(tmp_path, models_dir):
     )
     with result.open(encoding="utf-8") as fh:
         assert [r["predicted_label"] for r in csv.DictReader(fh)] == ["劳动和社会保障", "城乡建设"]
+
+
+@pytest.mark.parametrize("combiner", ["logistic", "weights"])
+def test_stacked_model_trains_predicts_and_collapses_to_one_linear_scorer(tmp_path, combiner):
+    texts, titles, labels = [f"{r[0]} {r[1]}" for r in ROWS], [r[0] for r in ROWS], [r[2] for r in ROWS]
+    # Each row twice, so that the inner out-of-fold scores the combiner learns from are informative.
+    model = TextClassifier(stacking=True, inner_folds=2, combiner=combiner).fit(
+        texts * 2, labels * 2, titles=titles * 2
+    )
+    info = model.meta["stacking"]
+    assert info["bases"] == [f"{v}/{n}" for v in ("all", "char", "word", "title") for n in ("svm", "ridge")]
+    assert isinstance(model.model, classifier.LinearScores)
+    assert model.predict(["路灯坏了 晚上很黑"], titles=["路灯坏了"])[0][0][0] == "城乡建设"
+    assert [p[0][0] for p in model.predict(texts, titles=titles)] == labels  # the training rows themselves
+    # The fast path (one order at intake) gives the stack's own scores.
+    fast = model.scores(texts[:4], titles[:4])
+    assert np.allclose(fast, model.model.decision_function(model.features(texts[:4], titles[:4])), atol=1e-4)
+    loaded = TextClassifier.load(model.save(tmp_path / "s.pkl"))
+    assert np.allclose(loaded.scores(texts[:2], titles[:2]), fast[:2])
+    # Too little data for inner folds: one SVM, as without stacking.
+    small = TextClassifier(stacking=True, inner_folds=5).fit(texts, labels, titles=titles)
+    assert "stacking" not in small.meta and not isinstance(small.model, classifier.LinearScores)

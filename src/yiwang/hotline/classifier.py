@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression, RidgeClassifier
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from . import text as textmod
@@ -49,6 +51,125 @@ def _with_titles(texts: Sequence[str], titles: Sequence[str] | None) -> list[str
 
 
 @dataclass
+class LinearScores:
+    """A fitted linear scorer (``coef_``, ``intercept_``, ``classes_``): what a stack of linear models collapses to."""
+
+    coef_: np.ndarray
+    intercept_: np.ndarray
+    classes_: np.ndarray
+
+    def decision_function(self, x) -> np.ndarray:
+        return np.asarray(x @ self.coef_.T) + self.intercept_
+
+
+def _base_learners(c: float, class_weight: str | None, ridge_alpha: float):
+    return {
+        "svm": lambda: LinearSVC(C=c, class_weight=class_weight),
+        "ridge": lambda: RidgeClassifier(alpha=ridge_alpha, class_weight=class_weight),
+    }
+
+
+def _full_scores(model, x, classes: np.ndarray) -> np.ndarray:
+    """Decision scores of ``model`` on ``x`` for all ``classes`` (classes it never saw score below its minimum)."""
+    raw = model.decision_function(x)
+    if raw.ndim == 1:
+        raw = np.column_stack([-raw, raw])
+    out = np.full((x.shape[0], len(classes)), float(raw.min()) - 1.0)
+    pos = {c: i for i, c in enumerate(classes)}
+    for j, c in enumerate(model.classes_):
+        out[:, pos[c]] = raw[:, j]
+    return out
+
+
+def _view_weights(oof: np.ndarray, y_idx: np.ndarray, n_bases: int, k: int, *, l2: float):
+    """One non-negative weight per base (and a bias per class) minimising the balanced multinomial log-loss."""
+    from scipy.optimize import minimize
+
+    s = oof.reshape(len(y_idx), n_bases, k)
+    counts = np.bincount(y_idx, minlength=k).astype(float)
+    sw = (len(y_idx) / (k * np.maximum(counts, 1)))[y_idx]
+
+    def loss(p):
+        wb, bias = p[:n_bases], p[n_bases:]
+        z = np.einsum("nbk,b->nk", s, wb) + bias
+        z = z - z.max(axis=1, keepdims=True)
+        lse = np.log(np.exp(z).sum(axis=1))
+        pr = np.exp(z - lse[:, None])
+        nll = (sw * (lse - z[np.arange(len(y_idx)), y_idx])).sum()
+        g = pr * sw[:, None]
+        g[np.arange(len(y_idx)), y_idx] -= sw
+        grad_w = np.einsum("nbk,nk->b", s, g) + l2 * wb
+        return nll + 0.5 * l2 * (wb @ wb), np.concatenate([grad_w, g.sum(axis=0)])
+
+    p0 = np.concatenate([np.full(n_bases, 1.0 / n_bases), np.zeros(k)])
+    res = minimize(loss, p0, jac=True, method="L-BFGS-B", bounds=[(0, None)] * n_bases + [(None, None)] * k)
+    wb, bias = res.x[:n_bases], res.x[n_bases:]
+    w = np.hstack([wb[b] * np.eye(k) for b in range(n_bases)])
+    return w, bias
+
+
+def _stack(
+    x,
+    y: np.ndarray,
+    n_texts: int,
+    views: dict[str, slice],
+    *,
+    c: float,
+    class_weight: str | None,
+    ridge_alpha: float,
+    inner_folds: int,
+    meta_c: float,
+    seed: int = 0,
+    combiner: str = "logistic",
+) -> tuple[LinearScores, dict]:
+    """Stacking inside ``fit``: base learners on each feature view, a logistic combiner on their inner out-of-fold
+    decision scores, bases refitted on all rows. Rows ``n_texts:`` (label knowledge) only ever train bases.
+
+    Every base and the combiner are linear in the features, so the stack collapses to one linear scorer.
+    """
+    classes = np.unique(y)
+    learners = _base_learners(c, class_weight, ridge_alpha)
+    bases = [(v, name) for v in views for name in learners]
+    k = len(classes)
+    oof = np.zeros((n_texts, len(bases) * k))
+    y_texts = y[:n_texts]
+    counts = np.unique(y_texts, return_counts=True)[1]
+    splitter = (
+        StratifiedKFold(inner_folds, shuffle=True, random_state=seed)
+        if counts.min() >= inner_folds
+        else KFold(inner_folds, shuffle=True, random_state=seed)
+    )
+    extra = np.arange(n_texts, x.shape[0])
+    for train, held in splitter.split(np.zeros(n_texts), y_texts):
+        rows = np.concatenate([train, extra])
+        for b, (view, name) in enumerate(bases):
+            cols = views[view]
+            if len(np.unique(y[rows])) < 2:
+                continue
+            model = learners[name]().fit(x[rows][:, cols], y[rows])
+            oof[held, b * k : (b + 1) * k] = _full_scores(model, x[held][:, cols], classes)
+    if combiner == "weights":
+        w, b0 = _view_weights(oof, np.searchsorted(classes, y_texts), len(bases), k, l2=1.0 / meta_c)
+    else:
+        meta = LogisticRegression(C=meta_c, class_weight=class_weight, max_iter=2000).fit(oof, y_texts)
+        w = meta.coef_ if len(classes) > 2 else np.vstack([-meta.coef_ / 2, meta.coef_ / 2])
+        b0 = meta.intercept_ if len(classes) > 2 else np.array([-meta.intercept_[0] / 2, meta.intercept_[0] / 2])
+    coef = np.zeros((k, x.shape[1]))
+    intercept = np.asarray(b0, dtype=np.float64).copy()
+    for b, (view, name) in enumerate(bases):
+        cols = views[view]
+        model = learners[name]().fit(x[:, cols], y)
+        mc, mi = np.asarray(model.coef_, dtype=np.float64), np.asarray(model.intercept_, dtype=np.float64)
+        if mc.shape[0] == 1:
+            mc, mi = np.vstack([-mc, mc]), np.array([-mi[0], mi[0]])
+        wb = w[:, b * k : (b + 1) * k]  # the combiner's weights on this base's k scores
+        coef[:, cols] += wb @ mc
+        intercept += wb @ mi
+    info = {"bases": [f"{v}/{n}" for v, n in bases], "inner_folds": inner_folds}
+    return LinearScores(coef.astype(np.float32), intercept, classes), info
+
+
+@dataclass
 class TextClassifier:
     """A linear text classifier over character and word TF-IDF features."""
 
@@ -62,7 +183,14 @@ class TextClassifier:
     title_weight: float = 1.0
     #: Only the first characters of a text are read (long complaints add little and cost ~2 ms per 1,000).
     max_chars: int | None = 1500
-    model: LinearSVC | None = None
+    #: Stacking (decision 0017): SVM and Ridge on each feature view, combined by a logistic regression fitted on
+    #: inner out-of-fold scores inside ``fit``; ``False`` trains one SVM on all blocks.
+    stacking: bool = False
+    ridge_alpha: float = 3.0
+    inner_folds: int = 5
+    meta_c: float = 1.0
+    combiner: str = "logistic"
+    model: LinearSVC | LinearScores | None = None
     labels: list[str] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
 
@@ -127,8 +255,28 @@ class TextClassifier:
             x = sparse.vstack([x] + [kx] * self.knowledge_weight).tocsr()
             y = y + ky * self.knowledge_weight
         # Balanced class weights: rare categories count as much as common ones (the target is macro-F1).
-        self.model = LinearSVC(C=self.c, class_weight=getattr(self, "class_weight", None))
-        self.model.fit(x, y)
+        stack = getattr(self, "stacking", False) and len(set(labels)) > 2 and len(texts) >= 4 * self.inner_folds
+        if stack:
+            n_char, n_word = len(self.char_vectorizer.vocabulary_), len(self.word_vectorizer.vocabulary_)
+            views = {"all": slice(0, x.shape[1]), "char": slice(0, n_char), "word": slice(n_char, n_char + n_word)}
+            if self.uses_titles:
+                views["title"] = slice(n_char + n_word, x.shape[1])
+            self.model, info = _stack(
+                x,
+                np.asarray(y),
+                len(texts),
+                views,
+                c=self.c,
+                class_weight=getattr(self, "class_weight", None),
+                ridge_alpha=self.ridge_alpha,
+                inner_folds=self.inner_folds,
+                meta_c=self.meta_c,
+                combiner=getattr(self, "combiner", "logistic"),
+            )
+            self.meta["stacking"] = info
+        else:
+            self.model = LinearSVC(C=self.c, class_weight=getattr(self, "class_weight", None))
+            self.model.fit(x, y)
         self.labels = [str(c) for c in self.model.classes_]
         self.meta.update(
             {
