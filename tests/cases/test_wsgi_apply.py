@@ -7,18 +7,18 @@ import json
 from wsgiref.util import setup_testing_defaults
 
 import pytest
-from django.core import signals
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.handlers.wsgi import WSGIHandler
-from django.db import close_old_connections
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
+from tests import wsgi as wsgi_support
 from tests.cases import factories as f
 from yiwang.cases import api_apply, direct
 from yiwang.cases.models import Case, StoredFile
-from yiwang.ratings import wsgi_submit
 
 pytestmark = pytest.mark.django_db
+call = wsgi_support.call
+app = wsgi_support.app  # fixtures
+_keep_test_connection = wsgi_support._keep_test_connection
 
 
 @pytest.fixture(autouse=True)
@@ -29,36 +29,9 @@ def private_dir(tmp_path, settings):
     direct.forget_items()
 
 
-@pytest.fixture(autouse=True)
-def _keep_test_connection():
-    """As Django's test client does: the test's transaction must survive request_started/finished."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
-
-
 @pytest.fixture
 def w(db):
     return f.world()
-
-
-class Recorder:
-    """Django's WSGI application, counting the requests that reach it."""
-
-    def __init__(self):
-        self.django = WSGIHandler()
-        self.calls = 0
-
-    def __call__(self, environ, start_response):
-        self.calls += 1
-        return self.django(environ, start_response)
-
-
-@pytest.fixture
-def app():
-    return wsgi_submit.Dispatcher(Recorder())
 
 
 def _token(user) -> str:
@@ -100,19 +73,6 @@ def environ(w, *, user=None, key=None, auth=True, form=None, files=None, materia
         env["HTTP_IDEMPOTENCY_KEY"] = key
     env.update(extra)
     return env
-
-
-def call(app, env: dict) -> tuple[int, dict, bytes]:
-    seen = {}
-
-    def start_response(status, headers, exc_info=None):
-        seen["status"], seen["headers"] = status, headers
-
-    result = app(env, start_response)
-    body = b"".join(result)
-    if hasattr(result, "close"):
-        result.close()
-    return int(seen["status"].split()[0]), dict(seen["headers"]), body
 
 
 LEAN = {"HTTP_COOKIE": "other=1"}  # any cookie: Django's stack (the lean view), the same answer as the route

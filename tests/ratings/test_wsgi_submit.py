@@ -8,49 +8,24 @@ import json
 from wsgiref.util import setup_testing_defaults
 
 import pytest
-from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import close_old_connections
 from django.test import override_settings
 from django.utils import timezone
 
+from tests import wsgi as wsgi_support
 from tests.ratings.factories import rate, served, world
 from yiwang.ratings import wsgi_submit
 from yiwang.ratings.models import Rating, RatingInvitation, Rectification
 
 pytestmark = pytest.mark.django_db
+call = wsgi_support.call
+app = wsgi_support.app  # fixtures
+_keep_test_connection = wsgi_support._keep_test_connection
 
 
 @pytest.fixture
 def w(db):
     return world()
-
-
-@pytest.fixture(autouse=True)
-def _keep_test_connection():
-    """As Django's test client does: the test's transaction must survive request_started/finished."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
-
-
-class Recorder:
-    """Django's WSGI application, counting the requests that reach it."""
-
-    def __init__(self):
-        self.django = WSGIHandler()
-        self.calls = 0
-
-    def __call__(self, environ, start_response):
-        self.calls += 1
-        return self.django(environ, start_response)
-
-
-@pytest.fixture
-def app():
-    return wsgi_submit.Dispatcher(Recorder())
 
 
 def environ(token: str, body, **extra) -> dict:
@@ -69,19 +44,6 @@ def environ(token: str, body, **extra) -> dict:
     )
     env.update(extra)
     return env
-
-
-def call(app, env: dict) -> tuple[int, dict, bytes]:
-    seen = {}
-
-    def start_response(status, headers, exc_info=None):
-        seen["status"], seen["headers"] = status, headers
-
-    result = app(env, start_response)
-    body = b"".join(result)
-    if hasattr(result, "close"):
-        result.close()
-    return int(seen["status"].split()[0]), dict(seen["headers"]), body
 
 
 NINJA = {"HTTP_COOKIE": "sessionid=none"}  # a session cookie: the lean view hands it to the Ninja operation
