@@ -32,10 +32,8 @@ import functools
 import hashlib
 import json
 import logging
-import re
 import threading
 import time
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +44,7 @@ from yiwang.accounts import sms
 from yiwang.accounts.models import Enterprise, Person, User
 from yiwang.catalog.codes import Necessity
 from yiwang.catalog.models import ServiceItem, ServiceItemVersion
-from yiwang.core import audit, context
+from yiwang.core import audit, context, prepared
 from yiwang.core.errors import DomainError
 from yiwang.core.ids import mask_credit_code
 from yiwang.core.models import PendingAuditEvent
@@ -279,38 +277,10 @@ _PARAM_TYPES = {
     "materials": "jsonb",
     "files": "jsonb",
 }
-_NAMED = re.compile(r"%\((\w+)\)s")
-
-
-@functools.cache
-def _statement(name: str, sql: str) -> tuple[str, str, tuple[str, ...]]:
-    """(PREPARE …, EXECUTE …, parameter names in order) for a statement with ``%(name)s`` parameters."""
-    order: list[str] = []
-
-    def number(match: re.Match) -> str:
-        if match.group(1) not in order:
-            order.append(match.group(1))
-        return f"${order.index(match.group(1)) + 1}"
-
-    body = _NAMED.sub(number, sql)
-    types = ", ".join(_PARAM_TYPES.get(n, "text") for n in order)
-    return f"PREPARE {name} ({types}) AS {body}", f"EXECUTE {name} ({', '.join(['%s'] * len(order))})", tuple(order)
-
-
-_prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _execute(name: str, sql: str, params: dict) -> tuple | None:
-    """Run a statement prepared once per database connection: PostgreSQL parses and plans the CTE once, the
-    client sends ``EXECUTE name (values)`` (as ``ratings.direct``)."""
-    prepare, execute, order = _statement(name, sql)
-    with connection.cursor() as cursor:
-        done = _prepared.setdefault(connection.connection, set())
-        if name not in done:
-            cursor.execute(prepare)
-            done.add(name)
-        cursor.execute(execute, [params[n] for n in order])
-        return cursor.fetchone()
+    return prepared.execute(name, sql, params, types=_PARAM_TYPES)
 
 
 _PROFILE = {  # the applicant's name and identifier, read with the serial (services._applicant_profile)

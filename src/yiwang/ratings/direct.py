@@ -24,14 +24,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import re
-import weakref
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from yiwang.core import audit, context, crypto
+from yiwang.core import audit, context, crypto, prepared
 from yiwang.core.errors import Throttled, ValidationFailed
 from yiwang.core.ids import mask_identifiers_in_text
 from yiwang.core.models import PendingAuditEvent
@@ -237,44 +235,8 @@ def _write_sql(reasons: int) -> str:
     )
 
 
-def _param_type(name: str) -> str:
-    return _PARAMS.get(name, "text")
-
-
-_NAMED = re.compile(r"%\((\w+)\)s")
-
-
-@functools.lru_cache(maxsize=32)
-def _statement(name: str, sql: str) -> tuple[str, str, tuple[str, ...]]:
-    """(PREPARE …, EXECUTE …, parameter names in order) for a statement with ``%(name)s`` parameters."""
-    order: list[str] = []
-
-    def number(match: re.Match) -> str:
-        if match.group(1) not in order:
-            order.append(match.group(1))
-        return f"${order.index(match.group(1)) + 1}"
-
-    body = _NAMED.sub(number, sql)
-    types = ", ".join(_param_type(n) for n in order)
-    prepare = f"PREPARE {name} ({types}) AS {body}"
-    execute = f"EXECUTE {name} ({', '.join(['%s'] * len(order))})"
-    return prepare, execute, tuple(order)
-
-
-_prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def _execute(name: str, sql: str, params: dict) -> tuple | None:
-    """Run a statement prepared once per database connection (PostgreSQL parses and plans it once; the
-    client sends only ``EXECUTE name (values)``)."""
-    prepare, execute, order = _statement(name, sql)
-    with connection.cursor() as cursor:
-        done = _prepared.setdefault(connection.connection, set())
-        if name not in done:
-            cursor.execute(prepare)
-            done.add(name)
-        cursor.execute(execute, [params[n] for n in order])
-        return cursor.fetchone()
+    return prepared.execute(name, sql, params, types=_PARAMS)
 
 
 def submit(
