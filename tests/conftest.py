@@ -6,6 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Unit tests are never timed (speed targets live in bench/): a property example that takes longer on a loaded
+# machine is not a failure.
+hypothesis_settings.register_profile("yiwang", deadline=None)
+hypothesis_settings.load_profile("yiwang")
 
 SHARED_DATA = Path(os.environ.get("YIWANG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -20,6 +26,8 @@ def shared_path(*parts: str) -> Path:
 
 @pytest.fixture(autouse=True)
 def _fresh_calendar_and_outbox():
+    from django.core.cache import cache
+
     from yiwang.accounts import sms
     from yiwang.hotline import services as hotline_services
     from yiwang.workdays import calendar
@@ -27,6 +35,7 @@ def _fresh_calendar_and_outbox():
     calendar.invalidate()
     hotline_services.forget_regions()
     sms.outbox.clear()
+    cache.clear()  # hot searches and other cached reads start empty whatever ran before (order, xdist worker)
     yield
     calendar.invalidate()
     hotline_services.forget_regions()
