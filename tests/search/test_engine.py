@@ -307,3 +307,30 @@ def test_an_index_of_an_older_schema_is_ignored_until_rebuilt(tmp_path):
     old.refresh()
     results = SearchEngine(old).search("护照", facets=True)
     assert results.total >= 2 and results.facets["theme"] == [("出境入境", 2)]
+
+
+def test_result_cache_answers_copies_and_follows_commits(store, monkeypatch):
+    from yiwang.search import engine as engine_module
+    from yiwang.search.engine import SearchEngine
+
+    engine = SearchEngine(store, result_cache=2)
+    calls = []
+    original = engine._search
+    monkeypatch.setattr(engine, "_search", lambda *a: calls.append(a[0]) or original(*a))
+    first = engine.search("护照", region_code=GZ, facets=True)
+    expected = [dict(h.card) for h in first.hits]
+    first.hits[0].card["title"] = "changed by a caller"  # callers decorate cards: never the remembered ones
+    again = engine.search(" 护照 ", region_code=GZ, facets=True)  # the same cleaned query
+    assert len(calls) == 1
+    assert [h.card for h in again.hits] == expected and again.facets == first.facets and again.query == " 护照 "
+    engine.search("护照", region_code=SZ, facets=True)  # another region: another entry
+    assert len(calls) == 2
+    store.apply(upsert=[doc("N1", "护照", region=GZ)])  # a commit: a new snapshot
+    store.refresh()
+    assert codes(engine.search("护照", region_code=GZ, facets=True))[0] == "N1"
+    assert len(calls) == 3
+    engine.search("社保")
+    assert len(engine._results) == 2  # bounded: the least recently used went out
+    monkeypatch.setattr(engine_module, "RESULT_CACHE_SECONDS", 0.0)
+    engine.search("社保")
+    assert len(calls) == 5  # expired

@@ -19,8 +19,9 @@ import json
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, replace
 from typing import Any
 
 import tantivy
@@ -56,6 +57,7 @@ RERANK_POOL = 10  # at least this many candidates from each partial search
 FACET_TOP = 100  # facet counts are taken over this many top results
 EXACT_COUNT_POSTINGS = 30_000  # count matches exactly when the query's terms have at most this many postings
 FACET_SETS_MAX = 200_000  # distinct facet-value sets remembered per process (see SearchEngine.facet_sets)
+RESULT_CACHE_SECONDS = 10.0  # a remembered result is answered again for at most this long (see SearchEngine.search)
 
 
 @dataclass
@@ -125,8 +127,12 @@ class SearchEngine:
         *,
         synonyms: Callable[[], SynonymTable] = SynonymTable,
         extra_words: Callable[[], Iterable[tuple[str, float]]] = list,
+        result_cache: int = 0,
     ):
         self.store = store
+        self.result_cache = result_cache  # results remembered (0: none), see :meth:`search`
+        self._results: OrderedDict[tuple, tuple[float, Results]] = OrderedDict()
+        self._results_lock = threading.Lock()
         self._synonyms = synonyms
         self._extra_words = extra_words
         self._lexicon: tuple[object, float, PinyinLexicon, Suggester] | None = None
@@ -137,6 +143,8 @@ class SearchEngine:
     # --- lexicon ----------------------------------------------------------------------------------------
     def invalidate(self) -> None:
         self._lexicon = None
+        with self._results_lock:
+            self._results.clear()
 
     def _lexicons(self) -> tuple[PinyinLexicon, Suggester]:
         """Lexicon and suggester for the live generation and synonyms; refreshed in the background."""
@@ -463,7 +471,65 @@ class SearchEngine:
 
         ``total`` is exact when the query's terms have few postings (≤ ``EXACT_COUNT_POSTINGS``), otherwise
         an estimate from the terms' document frequencies (``Results.total_exact`` is False: "约").
+
+        With ``result_cache`` > 0 the engine remembers that many recent results (least recently used out),
+        keyed by the cleaned query, region, filters and page and by the index snapshot (generation and last
+        commit) and the synonyms; an entry is answered for at most ``RESULT_CACHE_SECONDS`` (a commit seen
+        late by the reader cannot keep an old result longer), as a copy (callers decorate the cards).
         """
+        if self.result_cache <= 0:
+            return self._search(query, region_code, filters, limit, offset, facets, count)
+        started = time.perf_counter()
+        key = (
+            text.clean_query(query),
+            region_code or "",
+            astuple(filters) if filters is not None else None,
+            limit,
+            offset,
+            facets,
+            count,
+            self._snapshot(),
+            self._synonyms().signature,
+        )
+        now = time.monotonic()
+        with self._results_lock:
+            entry = self._results.get(key)
+            if entry is not None and now - entry[0] < RESULT_CACHE_SECONDS:
+                self._results.move_to_end(key)
+                cached = entry[1]
+            else:
+                cached = None
+        if cached is not None:
+            hits = [Hit(score=h.score, card=dict(h.card)) for h in cached.hits]
+            return replace(cached, query=query, hits=hits, took_ms=_ms(started))
+        out = self._search(query, region_code, filters, limit, offset, facets, count)
+        hits = [Hit(score=h.score, card=dict(h.card)) for h in out.hits]
+        with self._results_lock:
+            self._results[key] = (now, replace(out, hits=hits))
+            self._results.move_to_end(key)
+            while len(self._results) > self.result_cache:
+                self._results.popitem(last=False)
+        return out
+
+    def _snapshot(self) -> tuple[str | None, int | None]:
+        """The live generation and its last commit (``meta.json``'s time): results change with either."""
+        generation = self.store.generation
+        try:
+            commit = (self.store.path / str(generation) / "meta.json").stat().st_mtime_ns
+        except OSError:
+            commit = None
+        return generation, commit
+
+    def _search(
+        self,
+        query: str,
+        region_code: str | None,
+        filters: Filters | None,
+        limit: int,
+        offset: int,
+        facets: bool,
+        count: bool,
+    ) -> Results:
         started = time.perf_counter()
         plan = self.plan(query)
         searcher = self.store.searcher()
