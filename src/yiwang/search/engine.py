@@ -578,9 +578,11 @@ class SearchEngine:
         for q, weight in searches:
             for score, address in searcher.search(q, limit=pool, count=False, weight_by_field=weight).hits:
                 key = (address.segment_ord, address.doc)
-                if key not in best or score > best[key][0]:
+                seen = best.get(key)
+                if seen is None or score > seen[0]:
                     best[key] = (float(score), address)
-        ranked = sorted(best.items(), key=lambda r: (-r[1][0], r[0]))
+        # by score, then address: sorted as plain tuples (no key function called per result)
+        ranked = [(key, best[key]) for _, key in sorted([(-s, key) for key, (s, _) in best.items()])]
         cards: dict[tuple[int, int], dict[str, Any]] = {}
         hits = []
         for key, (score, address) in ranked[offset : offset + limit]:
