@@ -176,7 +176,11 @@ def serve(env: dict[str, str], *, port: int, workers: int = 2, threads: int = 8)
         yield {"port": port, "pid": proc.pid}
     finally:
         os.killpg(proc.pid, 15)
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # a worker still warming up may not stop in time
+            os.killpg(proc.pid, 9)
+            proc.wait(timeout=20)
 
 
 def process_tree_rss_mb(pid: int) -> float:

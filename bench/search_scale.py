@@ -67,12 +67,16 @@ SERVER_CONFIGS = [
 ]
 CLIENTS = [int(c) for c in os.environ.get("YIWANG_BENCH_SEARCH_CLIENTS", "1,2,4").split(",") if c]
 HTTP_SECONDS = float(os.environ.get("YIWANG_BENCH_SEARCH_HTTP_SECONDS", "6"))
+SETTLE_SECONDS = float(os.environ.get("YIWANG_BENCH_SEARCH_SETTLE", "0"))
 CLIENT = os.environ.get("YIWANG_BENCH_SEARCH_CLIENT") or ("wrk" if shutil.which("wrk") else "python")
 STAGES = set(os.environ.get("YIWANG_BENCH_SEARCH_STAGES", "inproc,http,pg").split(","))
 REUSE_DIR = os.environ.get("YIWANG_BENCH_SEARCH_DIR")  # keep the index and database here between runs
 # query mixes to load over HTTP (default all: one_word, two_words, pinyin, initials, mixed, suggest)
 MIXES = [m for m in os.environ.get("YIWANG_BENCH_SEARCH_MIXES", "").split(",") if m]
 RESULT_NAME = os.environ.get("YIWANG_BENCH_SEARCH_RESULT", "search_scale")
+# the server's result cache (entries; "0": off). Off by default: the query lists repeat, a cache would answer
+# most requests from memory and flatter the figures (decision 0020)
+RESULT_CACHE = os.environ.get("YIWANG_BENCH_SEARCH_RESULT_CACHE", "0")
 RESULT_FILE = ROOT / "bench" / "results" / "search_scale.json"
 WRK_SCRIPT = ROOT / "bench" / "wrk" / "search_get.lua"
 SEED = 20261130
@@ -366,6 +370,19 @@ class LoadSampler:
         }
 
 
+def wait_idle(pid: int, *, timeout: float = 120.0) -> float:
+    """Wait until the server's processes use (almost) no CPU for a second: every worker has warmed up."""
+    started = time.perf_counter()
+    before = process_tree_cpu_s(pid)
+    while time.perf_counter() - started < timeout:
+        time.sleep(1.0)
+        now = process_tree_cpu_s(pid)
+        if now - before < 0.1:
+            break
+        before = now
+    return time.perf_counter() - started
+
+
 def http_runs(port: int, server_pid: int, tmp: Path, mixes: dict[str, list[str]]) -> dict:
     """Closed-loop load per query mix and number of clients; server CPU per request over all of it."""
     runs: dict = {}
@@ -528,7 +545,12 @@ def main() -> None:
 
         # --- HTTP --------------------------------------------------------------------------------------
         if "http" in STAGES:
-            env = bench_env(str(tmp), YIWANG_SEARCH_INDEX_DIR=str(index_dir), YIWANG_SEARCH_LOG_BATCH="500")
+            env = bench_env(
+                str(tmp),
+                YIWANG_SEARCH_INDEX_DIR=str(index_dir),
+                YIWANG_SEARCH_LOG_BATCH="500",
+                YIWANG_SEARCH_RESULT_CACHE=RESULT_CACHE,
+            )
             yiwang(env, "migrate", "-v0")
             from urllib.parse import urlencode
 
@@ -544,13 +566,19 @@ def main() -> None:
                 mixes = {k: v for k, v in mixes.items() if k in MIXES}
             result["http"] = {
                 "client": CLIENT,
+                "server_result_cache": int(RESULT_CACHE),
                 "seconds_per_run": HTTP_SECONDS,
                 "configs": {},
             }
             for workers, threads in SERVER_CONFIGS:
                 port = free_port(PORT)
                 with serve(env, port=port, workers=workers, threads=threads) as server:
-                    load_once(port, tmp, mixes["mixed"], clients=max(CLIENTS), duration=3)  # every worker warm
+                    # /healthz answers as soon as one worker is up: the other may still build its lexicon (seconds
+                    # of CPU), and requests measured meanwhile stall behind it (decision 0020)
+                    wait_idle(server["pid"])
+                    time.sleep(SETTLE_SECONDS)
+                    warm = mixes.get("mixed") or next(iter(mixes.values()))
+                    load_once(port, tmp, warm, clients=max(CLIENTS), duration=3)  # every worker warm
                     runs = http_runs(port, server["pid"], tmp, mixes)
                     runs["server_rss_mb"] = process_tree_rss_mb(server["pid"])
                 key = f"workers{workers}_threads{threads}"

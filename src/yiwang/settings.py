@@ -212,6 +212,8 @@ SEARCH_LOG_BATCH = int(os.environ.get("YIWANG_SEARCH_LOG_BATCH", "50"))  # query
 SEARCH_LOG_SECONDS = float(os.environ.get("YIWANG_SEARCH_LOG_SECONDS", "5"))
 # write query-log batches from a background thread (`yiwang serve` sets it): searches never wait on the write
 SEARCH_LOG_DEFERRED = os.environ.get("YIWANG_SEARCH_LOG_DEFERRED", "0") == "1"
+# recent search results remembered per process (popular queries repeat; 0 turns it off), decision 0020
+SEARCH_RESULT_CACHE = int(os.environ.get("YIWANG_SEARCH_RESULT_CACHE", "1024"))
 PRIVATE_FILES_DIR = Path(os.environ.get("YIWANG_PRIVATE_FILES_DIR", VAR_DIR / "private"))
 
 # --- Background jobs (django-tasks API) ----------------------------------------------------------

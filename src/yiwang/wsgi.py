@@ -1,5 +1,6 @@
 """WSGI entry point (served by granian: ``yiwang serve``)."""
 
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -20,7 +21,10 @@ def _warm_search() -> None:
     try:
         from yiwang.search import selectors
 
-        selectors.engine().warm()
+        engine = selectors.engine()
+        engine.freeze_gc = True  # full collections would walk the lexicon's millions of entries (decision 0020)
+        gc.collect()
+        engine.warm()
     except Exception:  # a worker without a usable index still serves everything else
         import logging
 

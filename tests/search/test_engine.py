@@ -307,3 +307,69 @@ def test_an_index_of_an_older_schema_is_ignored_until_rebuilt(tmp_path):
     old.refresh()
     results = SearchEngine(old).search("护照", facets=True)
     assert results.total >= 2 and results.facets["theme"] == [("出境入境", 2)]
+
+
+def test_result_cache_answers_copies_and_follows_commits(store, monkeypatch):
+    from yiwang.search import engine as engine_module
+    from yiwang.search.engine import SearchEngine
+
+    engine = SearchEngine(store, result_cache=2)
+    calls = []
+    original = engine._search
+    monkeypatch.setattr(engine, "_search", lambda *a: calls.append(a[0]) or original(*a))
+    first = engine.search("护照", region_code=GZ, facets=True)
+    expected = [dict(h.card) for h in first.hits]
+    first.hits[0].card["title"] = "changed by a caller"  # callers decorate cards: never the remembered ones
+    again = engine.search(" 护照 ", region_code=GZ, facets=True)  # the same cleaned query
+    assert len(calls) == 1
+    assert [h.card for h in again.hits] == expected and again.facets == first.facets and again.query == " 护照 "
+    engine.search("护照", region_code=SZ, facets=True)  # another region: another entry
+    assert len(calls) == 2
+    store.apply(upsert=[doc("N1", "护照", region=GZ)])  # a commit: a new snapshot
+    store.refresh()
+    assert codes(engine.search("护照", region_code=GZ, facets=True))[0] == "N1"
+    assert len(calls) == 3
+    engine.search("社保")
+    assert len(engine._results) == 2  # bounded: the least recently used went out
+    monkeypatch.setattr(engine_module, "RESULT_CACHE_SECONDS", 0.0)
+    engine.search("社保")
+    assert len(calls) == 5  # expired
+
+
+def test_facet_counting_keeps_its_rules():
+    """Per facet: empty kind/department/level not counted (online is); most frequent first, then by value; 12."""
+    from yiwang.search.engine import SearchEngine
+
+    sets = [
+        ("item", "公安局", "2", "1", ("出境入境", "户籍"), ("自然人",)),
+        ("item", "公安局", "2", "1", ("出境入境",), ("自然人",)),
+        ("bundle", "", "", "0", (), ("法人", "自然人")),
+        *[("item", f"部门{i:02d}", "3", "", ("户籍",), ()) for i in range(13)],
+    ]
+    facets = SearchEngine.count_facets(sets)
+    assert facets["kind"] == [("item", 15), ("bundle", 1)]
+    assert facets["department"][0] == ("公安局", 2) and len(facets["department"]) == 12
+    assert facets["department"][1:3] == [("部门00", 1), ("部门01", 1)]  # equal counts: by value
+    assert facets["level"] == [("3", 13), ("2", 2)]
+    assert facets["online"] == [("", 13), ("1", 2), ("0", 1)]
+    assert facets["theme"] == [("户籍", 14), ("出境入境", 2)]
+    assert facets["audience"] == [("自然人", 3), ("法人", 1)]
+    names = ("kind", "department", "level", "theme", "audience", "online")
+    assert SearchEngine.count_facets([]) == {name: [] for name in names}
+
+
+def test_serving_engine_freezes_the_collector_after_each_lexicon_build(store, monkeypatch):
+    import gc
+
+    from yiwang.search.engine import SearchEngine
+
+    frozen = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
+    SearchEngine(store).warm()
+    assert frozen == []  # tests, the CLI: nothing frozen
+    engine = SearchEngine(store)
+    engine.freeze_gc = True
+    engine.warm()
+    assert len(frozen) == 2  # the lexicon and suggester, then the suggester's bigram index
+    engine._refresh(key=None)  # nothing changed: no rebuild, nothing frozen
+    assert len(frozen) == 2

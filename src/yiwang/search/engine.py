@@ -15,12 +15,15 @@ A query goes through the same steps everywhere (API, portal, CLI, benchmarks):
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import threading
 import time
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, replace
+from itertools import chain
 from typing import Any
 
 import tantivy
@@ -56,6 +59,7 @@ RERANK_POOL = 10  # at least this many candidates from each partial search
 FACET_TOP = 100  # facet counts are taken over this many top results
 EXACT_COUNT_POSTINGS = 30_000  # count matches exactly when the query's terms have at most this many postings
 FACET_SETS_MAX = 200_000  # distinct facet-value sets remembered per process (see SearchEngine.facet_sets)
+RESULT_CACHE_SECONDS = 10.0  # a remembered result is answered again for at most this long (see SearchEngine.search)
 
 
 @dataclass
@@ -125,8 +129,13 @@ class SearchEngine:
         *,
         synonyms: Callable[[], SynonymTable] = SynonymTable,
         extra_words: Callable[[], Iterable[tuple[str, float]]] = list,
+        result_cache: int = 0,
     ):
         self.store = store
+        self.result_cache = result_cache  # results remembered (0: none), see :meth:`search`
+        self.freeze_gc = False  # serving processes: hide each new lexicon from the collector (see _built)
+        self._results: OrderedDict[tuple, tuple[float, Results]] = OrderedDict()
+        self._results_lock = threading.Lock()
         self._synonyms = synonyms
         self._extra_words = extra_words
         self._lexicon: tuple[object, float, PinyinLexicon, Suggester] | None = None
@@ -137,6 +146,8 @@ class SearchEngine:
     # --- lexicon ----------------------------------------------------------------------------------------
     def invalidate(self) -> None:
         self._lexicon = None
+        with self._results_lock:
+            self._results.clear()
 
     def _lexicons(self) -> tuple[PinyinLexicon, Suggester]:
         """Lexicon and suggester for the live generation and synonyms; refreshed in the background."""
@@ -156,6 +167,7 @@ class SearchEngine:
             pinyin, suggester = self._build_lexicons()
             self._lexicon = (key, time.monotonic(), pinyin, suggester)
             self._lexicon_sources = sources
+            self._built()
             return pinyin, suggester
 
     def _sources(self) -> tuple[object, ...]:
@@ -181,6 +193,18 @@ class SearchEngine:
             return
         self._lexicon = (key, time.monotonic(), pinyin, suggester)
         self._lexicon_sources = sources
+        self._built()
+
+    def _built(self) -> None:
+        """After a lexicon build: with ``freeze_gc``, move every object alive now out of the collector's reach.
+
+        The lexicon and the suggester hold millions of entries in a few large containers; each full (gen-2)
+        collection walked all of them — 0.1–0.2 s with the GIL held, every few seconds under load: the
+        stalls of a serving worker (decision 0020). Frozen objects are still freed by reference counting
+        when the next lexicon replaces them; only garbage cycles among them would stay.
+        """
+        if self.freeze_gc:
+            gc.freeze()
 
     def _build_lexicons(self) -> tuple[PinyinLexicon, Suggester]:
         searcher = self.store.searcher()
@@ -209,6 +233,7 @@ class SearchEngine:
     def warm(self) -> None:
         _, suggester = self._lexicons()
         suggester.bigram_index()
+        self._built()
 
     # --- planning ---------------------------------------------------------------------------------------
     def plan(self, query: str) -> Plan:
@@ -463,7 +488,65 @@ class SearchEngine:
 
         ``total`` is exact when the query's terms have few postings (≤ ``EXACT_COUNT_POSTINGS``), otherwise
         an estimate from the terms' document frequencies (``Results.total_exact`` is False: "约").
+
+        With ``result_cache`` > 0 the engine remembers that many recent results (least recently used out),
+        keyed by the cleaned query, region, filters and page and by the index snapshot (generation and last
+        commit) and the synonyms; an entry is answered for at most ``RESULT_CACHE_SECONDS`` (a commit seen
+        late by the reader cannot keep an old result longer), as a copy (callers decorate the cards).
         """
+        if self.result_cache <= 0:
+            return self._search(query, region_code, filters, limit, offset, facets, count)
+        started = time.perf_counter()
+        key = (
+            text.clean_query(query),
+            region_code or "",
+            astuple(filters) if filters is not None else None,
+            limit,
+            offset,
+            facets,
+            count,
+            self._snapshot(),
+            self._synonyms().signature,
+        )
+        now = time.monotonic()
+        with self._results_lock:
+            entry = self._results.get(key)
+            if entry is not None and now - entry[0] < RESULT_CACHE_SECONDS:
+                self._results.move_to_end(key)
+                cached = entry[1]
+            else:
+                cached = None
+        if cached is not None:
+            hits = [Hit(score=h.score, card=dict(h.card)) for h in cached.hits]
+            return replace(cached, query=query, hits=hits, took_ms=_ms(started))
+        out = self._search(query, region_code, filters, limit, offset, facets, count)
+        hits = [Hit(score=h.score, card=dict(h.card)) for h in out.hits]
+        with self._results_lock:
+            self._results[key] = (now, replace(out, hits=hits))
+            self._results.move_to_end(key)
+            while len(self._results) > self.result_cache:
+                self._results.popitem(last=False)
+        return out
+
+    def _snapshot(self) -> tuple[str | None, int | None]:
+        """The live generation and its last commit (``meta.json``'s time): results change with either."""
+        generation = self.store.generation
+        try:
+            commit = (self.store.path / str(generation) / "meta.json").stat().st_mtime_ns
+        except OSError:
+            commit = None
+        return generation, commit
+
+    def _search(
+        self,
+        query: str,
+        region_code: str | None,
+        filters: Filters | None,
+        limit: int,
+        offset: int,
+        facets: bool,
+        count: bool,
+    ) -> Results:
         started = time.perf_counter()
         plan = self.plan(query)
         searcher = self.store.searcher()
@@ -495,9 +578,11 @@ class SearchEngine:
         for q, weight in searches:
             for score, address in searcher.search(q, limit=pool, count=False, weight_by_field=weight).hits:
                 key = (address.segment_ord, address.doc)
-                if key not in best or score > best[key][0]:
+                seen = best.get(key)
+                if seen is None or score > seen[0]:
                     best[key] = (float(score), address)
-        ranked = sorted(best.items(), key=lambda r: (-r[1][0], r[0]))
+        # by score, then address: sorted as plain tuples (no key function called per result)
+        ranked = [(key, best[key]) for _, key in sorted([(-s, key) for key, (s, _) in best.items()])]
         cards: dict[tuple[int, int], dict[str, Any]] = {}
         hits = []
         for key, (score, address) in ranked[offset : offset + limit]:
@@ -608,37 +693,28 @@ class SearchEngine:
 
     @staticmethod
     def count_facets(sets: Iterable[FacetValues], size: int = 12) -> dict[str, list[tuple[str, int]]]:
-        """Facet values and counts over the facet values of results (see ``index.card_facets``)."""
-        kinds: dict[str, int] = {}
-        departments: dict[str, int] = {}
-        levels: dict[str, int] = {}
-        themes: dict[str, int] = {}
-        audiences: dict[str, int] = {}
-        online: dict[str, int] = {}
-        repeats: dict[FacetValues, int] = {}
-        for values in sets:  # results of one search share few sets: count each set once, weighted
-            repeats[values] = repeats.get(values, 0) + 1
-        for (kind, department, level, on, theme_values, audience_values), n in repeats.items():
-            if kind:
-                kinds[kind] = kinds.get(kind, 0) + n
-            if department:
-                departments[department] = departments.get(department, 0) + n
-            if level:
-                levels[level] = levels.get(level, 0) + n
-            online[on] = online.get(on, 0) + n
-            for value in theme_values:
-                themes[value] = themes.get(value, 0) + n
-            for value in audience_values:
-                audiences[value] = audiences.get(value, 0) + n
+        """Facet values and counts over the facet values of results (see ``index.card_facets``).
+
+        Counted column by column with :class:`collections.Counter` (its counting loop runs in C): the top
+        100 results of a search at province scale hold ~100 distinct sets (departments are per region)."""
+        columns = list(zip(*sets, strict=True))
+        if not columns:
+            return {name: [] for name in ("kind", "department", "level", "theme", "audience", "online")}
+        kinds, departments, levels, online, themes, audiences = columns
         counts = {
-            "kind": kinds,
-            "department": departments,
-            "level": levels,
-            "theme": themes,
-            "audience": audiences,
-            "online": online,
+            "kind": Counter(kinds),
+            "department": Counter(departments),
+            "level": Counter(levels),
+            "theme": Counter(chain.from_iterable(themes)),
+            "audience": Counter(chain.from_iterable(audiences)),
+            "online": Counter(online),
         }
-        return {name: sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:size] for name, values in counts.items()}
+        for name in ("kind", "department", "level"):  # a document without the value is not counted
+            counts[name].pop("", None)
+        return {
+            name: sorted(values.items(), key=_by_count)[:size] if len(values) > 1 else list(values.items())
+            for name, values in counts.items()
+        }
 
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
         _, suggester = self._lexicons()
@@ -699,6 +775,10 @@ def _union(shares: Iterable[float]) -> float:
 def _card(searcher: tantivy.Searcher, address) -> dict[str, Any]:
     raw = searcher.doc(address).get_first("card")
     return json.loads(raw) if raw else {}
+
+
+def _by_count(item: tuple[str, int]) -> tuple[int, str]:
+    return -item[1], item[0]
 
 
 def _ms(started: float) -> float:

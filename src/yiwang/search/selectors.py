@@ -64,7 +64,12 @@ def engine() -> SearchEngine:
         return _engine
     with _engine_lock:
         if _engine is None or _engine_path != path:
-            _engine = SearchEngine(IndexStore(path), synonyms=synonym_table, extra_words=hot_words)
+            _engine = SearchEngine(
+                IndexStore(path),
+                synonyms=synonym_table,
+                extra_words=hot_words,
+                result_cache=getattr(settings, "SEARCH_RESULT_CACHE", 0),
+            )
             _engine_path = path
     return _engine
 
