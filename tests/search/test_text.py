@@ -124,3 +124,18 @@ def test_suggester_prefix_pinyin_initials_and_word_starts():
     assert [x.text for x in s.suggest("辦理")] == ["办理及加注普通护照"]
     assert s.suggest("") == []
     assert s.suggest("\x00*") == []
+
+
+def test_suggester_prefix_table_covers_groups_behind_a_shorter_key_and_long_prefixes():
+    class Small(Suggester):  # a table from 4 keys on, and a scan that would see only 2 of them
+        PREFIX_TOP_MIN = 3
+        PREFIX_TOP = 4
+        SCAN_LIMIT = 2
+
+    names = [(f"办理护照{i}", float(i)) for i in range(10)]
+    s = Small([("办", 1.0), *names])  # the key "办" sorts first in the "办…" group
+    best = ["办理护照9", "办理护照8", "办理护照7"]
+    assert [x.text for x in s.suggest("办理", limit=3)] == best
+    assert [x.text for x in s.suggest("办理护照", limit=3)] == best  # longer than three characters
+    assert [x.text for x in s.suggest("banlihuzhao", limit=3)] == best
+    assert [x.text for x in Suggester(names).suggest("办理", limit=3)] == best  # the plain scan agrees

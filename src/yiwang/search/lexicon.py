@@ -136,7 +136,7 @@ class Suggester:
     """Prefix index over display strings: Chinese text, full pinyin, initials and word-start suffixes."""
 
     SCAN_LIMIT = 4000
-    PREFIX_TOP_LENGTH = 3  # prefixes up to this length that many keys share keep their best displays
+    PREFIX_TOP_LENGTH = 16  # prefixes up to this length that many keys share keep their best displays
     PREFIX_TOP_MIN = 200
     PREFIX_TOP = 64
 
@@ -158,21 +158,35 @@ class Suggester:
         self._top = self._top_for_short_prefixes()
 
     def _top_for_short_prefixes(self) -> dict[str, list[int]]:
-        """For a short prefix shared by many keys ("l", "护", "sh"): its best displays, computed once.
+        """For a prefix shared by many keys ("l", "护", "sh", "chaxun"): its best displays, computed once.
 
-        Without it, a one-letter prefix would scan thousands of keys per keystroke.
+        Without it, such a prefix would scan thousands of keys per keystroke (and see only the first
+        ``SCAN_LIMIT`` of them). Only groups of more than ``PREFIX_TOP_MIN`` keys are split further.
         """
         top: dict[str, list[int]] = {}
-        rank = lambda i: (-self.weights[i], len(self.displays[i]))  # noqa: E731
-        for length in range(1, self.PREFIX_TOP_LENGTH + 1):
-            start = 0
-            while start < len(self.keys):
+        pending = [(0, len(self.keys), 1)]
+        while pending:
+            start, stop, length = pending.pop()
+            while start < stop:
                 prefix = self.keys[start][:length]
-                end = bisect.bisect_left(self.keys, prefix + "\U0010ffff", start)
-                if len(prefix) == length and end - start > self.PREFIX_TOP_MIN:
-                    top[prefix] = heapq.nsmallest(self.PREFIX_TOP, set(self.targets[start:end]), key=rank)
-                start = max(end, start + 1)
+                if len(prefix) < length:  # a shorter key ("办") sorts first in its group; step over it alone
+                    start = bisect.bisect_right(self.keys, prefix, start, stop)
+                    continue
+                end = bisect.bisect_left(self.keys, prefix + "\U0010ffff", start, stop)
+                if end - start > self.PREFIX_TOP_MIN:
+                    # the order suggest() gives when the typed prefix is this key
+                    top[prefix] = heapq.nsmallest(
+                        self.PREFIX_TOP, set(self.targets[start:end]), key=self._ranking(prefix)
+                    )
+                    if length < self.PREFIX_TOP_LENGTH:
+                        pending.append((start, end, length + 1))
+                start = end
         return top
+
+    def _ranking(self, prefix: str):
+        """Heavier first; at equal weight, displays that start with what was typed, then shorter ones."""
+        weights, displays = self.weights, self.displays
+        return lambda i: (-weights[i], not displays[i].startswith(prefix), len(displays[i]))
 
     @staticmethod
     def _keys(display: str) -> set[str]:
@@ -218,9 +232,5 @@ class Suggester:
                     break
                 seen[self.targets[pos]] = None
         # exact-start matches of the display beat matches through a suffix or pinyin at equal weight
-        ranked = heapq.nsmallest(
-            limit,
-            seen,
-            key=lambda i: (-self.weights[i], not self.displays[i].startswith(prefix.strip()), len(self.displays[i])),
-        )
+        ranked = heapq.nsmallest(limit, seen, key=self._ranking(prefix.strip()))
         return [Suggestion(self.displays[i], self.weights[i]) for i in ranked]
