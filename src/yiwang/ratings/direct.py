@@ -143,8 +143,28 @@ _PARAMS = {
     "summary": "jsonb",
     "reason_set": "jsonb",
 }
-_RATING_SOURCE = {  # rating column → parameter (or SQL constant)
+# What the claimed invitation row gives (``inv.*`` in the statement): sent back as parameters they cost
+# the client more to quote and send than the rest of the statement (decision 0018).
+_FROM_INVITATION = (
+    "target_kind",
+    "target_id",
+    "region_code",
+    "department_id",
+    "hall_id",
+    "window_id",
+    "staff_id",
+    "item_code",
+    "item_name",
+    "service_state",
+    "served_at",
+    "person_id",
+    "phone_masked",
+    "phone_encrypted",
+)
+_RATING_SOURCE = {  # rating column → parameter (or SQL constant, or the invitation's column)
     **{c: c for c in _RATING},
+    **{c: f"inv.{c}" for c in _FROM_INVITATION if c in _RATING},
+    "target_label": "left(inv.target_label, 300)",
     "kind": "'first'",
     "is_default": "false",
     "evaluator_phone_encrypted": "''",
@@ -156,9 +176,11 @@ _RATING_SOURCE = {  # rating column → parameter (or SQL constant)
 _FOLLOW = ("target_kind", "target_id", "purpose", "nonce", *_SNAPSHOT, "created_at", "expires_at")
 _FOLLOW_SOURCE = {
     **{c: c for c in _FOLLOW},
+    **{c: f"inv.{c}" for c in _FROM_INVITATION if c in _FOLLOW},
+    "target_label": "inv.target_label",
     "purpose": "'follow_up'",
     "nonce": "follow_nonce",
-    "mode": "invitation_mode",
+    "mode": "inv.mode",
     "created_at": "now",
 }
 _AUDIT_SOURCE = {
@@ -176,7 +198,7 @@ _DIMS = ("region_code", "department_id", "hall_id", "window_id", "staff_id", "it
 
 
 def _source(value: str) -> str:
-    return value if value[0] == "'" or value == "false" else f"%({value})s"
+    return value if value[0] == "'" or value == "false" or "inv." in value else f"%({value})s"
 
 
 def _queue_cte(name: str, model, columns: dict[str, str]) -> str:
@@ -190,7 +212,7 @@ def _queue_cte(name: str, model, columns: dict[str, str]) -> str:
 
 _QUEUED = {
     "rated_on": "%(day)s",
-    **{d: f"COALESCE(%({d})s, 0)" if d.endswith("_id") else f"%({d})s" for d in _DIMS},
+    **{d: f"COALESCE(inv.{d}, 0)" if d.endswith("_id") else f"inv.{d}" for d in _DIMS},
 }
 
 
@@ -208,7 +230,8 @@ def _write_sql(reasons: bool) -> str:
     audit_values = ", ".join(_source(v) for v in _AUDIT_SOURCE.values())
     return (
         f"WITH inv AS (UPDATE {inv_table} SET used_at = %(now)s WHERE id = %(id)s AND nonce = %(nonce)s "  # noqa: S608
-        f"AND used_at IS NULL AND expires_at >= %(now)s RETURNING id), "
+        f"AND used_at IS NULL AND expires_at >= %(now)s RETURNING id, mode, target_label, "
+        f"{', '.join(_FROM_INVITATION)}), "
         f"rating AS (INSERT INTO {rating_table} ({', '.join(_RATING)}, invitation_id) "
         f"SELECT {rating_values}, inv.id FROM inv RETURNING id), "
         f"follow AS (INSERT INTO {inv_table} ({', '.join(_FOLLOW)}) SELECT {follow_values} FROM inv RETURNING id), "
