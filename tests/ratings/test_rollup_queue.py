@@ -4,11 +4,13 @@ leaves the queue and the rollups as they were, concurrent flushes and submission
 a rebuild empties the queue, and readers (reports) see queued ratings."""
 
 import datetime as dt
+import io
 import threading
 import time
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection, connections
 
 from tests.ratings.factories import rate, served, world
@@ -84,6 +86,13 @@ def test_a_flush_adds_every_queued_rating_to_every_grain_once(db):
     _queue(QUEUED[:2])  # rows that exist already are added to
     rollups.flush()
     assert _stored() == _expected(QUEUED + QUEUED[:2])
+
+
+def test_the_command_flushes(db):
+    _queue()
+    out = io.StringIO()
+    call_command("ratings", "flush-rollups", stdout=out)
+    assert f"{len(QUEUED)} 条" in out.getvalue() and _stored() == _expected()
 
 
 @postgres_only

@@ -439,7 +439,8 @@ ROLLUP_DIMENSIONS = ("region_code", "department_id", "hall_id", "window_id", "st
 
 class RatingRollup(models.Model):
     """评价汇总 — counts of first ratings per period × region × department × hall × window × staff × item ×
-    channel × level; updated in the same transaction as each rating and rectification step."""
+    channel × level; updated in the same transaction as each rating and rectification step, except the
+    ratings of the one-statement path, which are queued and added by :func:`rollups.flush` (decision 0018)."""
 
     grain = models.CharField(max_length=2, choices=Grain.choices)
     period = models.DateField()
