@@ -299,11 +299,15 @@ def submissions(url: str, var: str, env: dict) -> dict:
             break
     from yiwang.core import audit
     from yiwang.core.models import AuditEvent
-    from yiwang.ratings.models import Rating, RatingInvitation, RatingRollup, Rectification
+    from yiwang.ratings.models import PendingRatingRollup, Rating, RatingInvitation, RatingRollup, Rectification
 
     rated = Rating.objects.filter(kind="first").count()
     left_pending = audit.pending_count()  # the tail of the last burst, chained by the next flush
     audit.flush_pending()
+    from yiwang.ratings import rollups
+
+    left_queued = PendingRatingRollup.objects.count()  # the tail of the last burst, added by the next flush
+    rollups.flush()
     from django.db.models import Sum
 
     grains = dict(RatingRollup.objects.values_list("grain").annotate(n=Sum("rated")).order_by())
@@ -316,6 +320,7 @@ def submissions(url: str, var: str, env: dict) -> dict:
         "rollup_rated_by_grain": grains,
         "audit_events_for_ratings": AuditEvent.objects.filter(action="ratings.rating.submit").count(),
         "audit_pending_after_load": left_pending,
+        "rollup_queued_after_load": left_queued,
         "audit_chain_ok": audit.verify().ok,
     }
     check["consistent"] = bool(

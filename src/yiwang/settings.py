@@ -143,6 +143,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Deferred audit events (ratings) are moved into the chain by a per-process background flusher this many
 # seconds after a commit woke it; 0 flushes right after each commit. `yiwang serve` sets 0.05 (decision 0008).
 AUDIT_FLUSH_DELAY = float(os.environ.get("YIWANG_AUDIT_FLUSH_DELAY_MS", "0")) / 1000
+# queued ratings (decision 0018) are added to the rollups this long after a commit; 0: at once (tests, CLI)
+RATINGS_ROLLUP_FLUSH_DELAY = float(os.environ.get("YIWANG_RATINGS_ROLLUP_FLUSH_DELAY_MS", "0")) / 1000
 
 # --- Accounts and security ------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

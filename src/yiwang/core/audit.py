@@ -18,7 +18,6 @@ import contextlib
 import contextvars
 import datetime as dt
 import json
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from . import context
+from .background import Flusher
 from .ids import mask_identifiers_in_text
 from .models import GENESIS_HASH, AuditChainHead, AuditEvent, PendingAuditEvent
 
@@ -151,48 +151,7 @@ def flush_soon() -> None:
         _background.wake(delay)
 
 
-class _Flusher:
-    """One daemon thread per process that flushes pending events a moment after being woken."""
-
-    def __init__(self) -> None:
-        self._wake = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._pid = 0
-        self.delay = 0.05
-        self.idle = 10.0  # seconds without a wake after which the thread closes its connection
-
-    def wake(self, delay: float) -> None:
-        self.delay = delay
-        if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
-            with self._lock:
-                if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
-                    self._wake = threading.Event()
-                    self._thread = threading.Thread(target=self._run, name="audit-flusher", daemon=True)
-                    self._pid = os.getpid()
-                    self._thread.start()
-        self._wake.set()
-
-    def _run(self) -> None:
-        import logging
-        import time
-
-        from django.db import connection
-
-        while True:
-            if not self._wake.wait(timeout=self.idle):
-                connection.close()  # idle: give the database connection back until the next burst
-                continue
-            time.sleep(self.delay)  # let the burst commit: one batch instead of one flush per request
-            self._wake.clear()
-            try:
-                flush_pending(wait=True)  # this thread may wait for the head; requests never do
-            except Exception:  # the next wake (or `yiwang audit flush`) picks them up
-                logging.getLogger(__name__).exception("audit flush failed")
-                connection.close()
-
-
-_background = _Flusher()
+_background = Flusher("audit-flusher", lambda: flush_pending(wait=True), logger=__name__)
 
 
 _flushing = threading.Lock()

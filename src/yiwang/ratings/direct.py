@@ -4,7 +4,9 @@ A citizen's first rating by token reads its invitation with
 the anti-abuse count (one statement, no lock), passes the same rules as the general path
 (:func:`yiwang.ratings.scale.check_submission`), and is then written by **one** statement: a
 data-modifying CTE that claims the invitation (``UPDATE … WHERE used_at IS NULL``), inserts the rating,
-the follow-up invitation, the rollup and reason-rollup upserts and the staged audit event. A single
+the follow-up invitation, the rating's row in the rollup queue (and in the reason queue when it has
+reasons; :func:`yiwang.ratings.rollups.flush` adds them to the rollups in batches after commit, decision
+0018) and the staged audit event. A single
 statement is atomic on its own (autocommit), so there is no BEGIN/COMMIT round trip and no row is locked
 longer than the statement. When the claim finds the invitation already used or expired (a race) nothing is
 written and the general path explains why; one rating per target stays guaranteed by the unique
@@ -35,7 +37,7 @@ from yiwang.core.ids import mask_identifiers_in_text
 from yiwang.core.models import PendingAuditEvent
 
 from . import conf, rollups, scale, tokens
-from .models import Rating, RatingInvitation, RatingRollup, ReasonRollup
+from .models import PendingRatingRollup, PendingReasonRollup, Rating, RatingInvitation
 
 _INVITATION = (
     "id",
@@ -107,8 +109,6 @@ _RATING = (
     "excluded_reason",
 )
 
-_DAY, _MONTH = dt.date(2000, 1, 2), dt.date(2000, 1, 1)  # stand-ins while the statement is composed
-
 
 def _read_sql(with_device: bool) -> str:
     table = RatingInvitation._meta.db_table
@@ -129,7 +129,6 @@ _PARAMS = {
     "nonce": "text",
     "device_hash": "text",
     "day": "date",
-    "month": "date",
     "level": "smallint",
     "indicators": "jsonb",
     "reasons": "jsonb",
@@ -142,9 +141,30 @@ _PARAMS = {
     "served_at": "timestamptz",
     "expires_at": "timestamptz",
     "summary": "jsonb",
+    "reason_set": "jsonb",
 }
-_RATING_SOURCE = {  # rating column → parameter (or SQL constant)
+# What the claimed invitation row gives (``inv.*`` in the statement): sent back as parameters they cost
+# the client more to quote and send than the rest of the statement (decision 0018).
+_FROM_INVITATION = (
+    "target_kind",
+    "target_id",
+    "region_code",
+    "department_id",
+    "hall_id",
+    "window_id",
+    "staff_id",
+    "item_code",
+    "item_name",
+    "service_state",
+    "served_at",
+    "person_id",
+    "phone_masked",
+    "phone_encrypted",
+)
+_RATING_SOURCE = {  # rating column → parameter (or SQL constant, or the invitation's column)
     **{c: c for c in _RATING},
+    **{c: f"inv.{c}" for c in _FROM_INVITATION if c in _RATING},
+    "target_label": "left(inv.target_label, 300)",
     "kind": "'first'",
     "is_default": "false",
     "evaluator_phone_encrypted": "''",
@@ -156,9 +176,11 @@ _RATING_SOURCE = {  # rating column → parameter (or SQL constant)
 _FOLLOW = ("target_kind", "target_id", "purpose", "nonce", *_SNAPSHOT, "created_at", "expires_at")
 _FOLLOW_SOURCE = {
     **{c: c for c in _FOLLOW},
+    **{c: f"inv.{c}" for c in _FROM_INVITATION if c in _FOLLOW},
+    "target_label": "inv.target_label",
     "purpose": "'follow_up'",
     "nonce": "follow_nonce",
-    "mode": "invitation_mode",
+    "mode": "inv.mode",
     "created_at": "now",
 }
 _AUDIT_SOURCE = {
@@ -176,55 +198,40 @@ _DIMS = ("region_code", "department_id", "hall_id", "window_id", "staff_id", "it
 
 
 def _source(value: str) -> str:
-    return value if value[0] == "'" or value == "false" else f"%({value})s"
+    return value if value[0] == "'" or value == "false" or "inv." in value else f"%({value})s"
 
 
-def _upsert_cte(name: str, model, keys, measures: dict[str, int], base: dict, reasons: int = 0) -> str:
-    """An upsert of the rows :func:`rollups._two_grains` makes, the rating's values as named parameters
-    so that the text is the same for every rating (ids absent from the rating count as 0, as in rollups)."""
+def _queue_cte(name: str, model, columns: dict[str, str]) -> str:
+    """The rating queued for the rollups (decision 0018): :func:`rollups.flush` adds it to every grain."""
     table = model._meta.db_table
-    columns = [*keys, *measures]
-    stand_in = {k: f"\x00{k}" for k in base}
-    values = []
-    for i in range(max(reasons, 1)):
-        for row in rollups._two_grains(_DAY, {**stand_in, **({"reason": f"\x00reason{i}"} if reasons else {})}):
-            out = []
-            for column in keys:
-                value = row[column]
-                if column == "period":
-                    out.append("%(day)s" if value == _DAY else "%(month)s")
-                elif isinstance(value, str) and value.startswith("\x00"):
-                    param = f"%({value[1:]})s"
-                    out.append(f"COALESCE({param}, 0)" if value[1:].endswith("_id") else param)
-                elif isinstance(value, str):
-                    out.append("'" + value.replace("'", "''") + "'")
-                else:
-                    out.append(str(int(value)))
-            values.append("(" + ", ".join([*out, *(str(v) for v in measures.values())]) + ")")
-    updates = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in measures)
     return (
         f"{name} AS (INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - identifiers from models
-        f"SELECT v.* FROM inv, (VALUES {', '.join(values)}) AS v({', '.join(columns)}) "
-        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates})"
+        f"SELECT {', '.join(columns.values())} FROM inv)"
     )
 
 
-@functools.lru_cache(maxsize=16)
-def _write_sql(reasons: int) -> str:
-    """The one statement that writes a rating (with ``reasons`` distinct reasons)."""
+_QUEUED = {
+    "rated_on": "%(day)s",
+    **{d: f"COALESCE(inv.{d}, 0)" if d.endswith("_id") else f"inv.{d}" for d in _DIMS},
+}
+
+
+@functools.lru_cache(maxsize=2)
+def _write_sql(reasons: bool) -> str:
+    """The one statement that writes a rating (with or without reasons)."""
     inv_table, rating_table = RatingInvitation._meta.db_table, Rating._meta.db_table
-    rating_measures = {m: 1 if m in ("rated", "active") else 0 for m in rollups.RATING_MEASURES}
-    base = {**{d: d for d in _DIMS}, "channel": "channel", "level": "level"}
-    ctes = [_upsert_cte("rollup", RatingRollup, rollups.RATING_KEYS, rating_measures, base)]
+    ctes = [_queue_cte("rollup", PendingRatingRollup, {**_QUEUED, "channel": "%(channel)s", "level": "%(level)s"})]
     if reasons:
-        reason_base = {**{d: d for d in _DIMS}, "level": "level"}
-        ctes.append(_upsert_cte("reason", ReasonRollup, rollups.REASON_KEYS, {"n": 1}, reason_base, reasons))
+        ctes.append(
+            _queue_cte("reason", PendingReasonRollup, {**_QUEUED, "level": "%(level)s", "reasons": "%(reason_set)s"})
+        )
     rating_values = ", ".join(_source(_RATING_SOURCE[c]) for c in _RATING)
     follow_values = ", ".join(_source(_FOLLOW_SOURCE[c]) for c in _FOLLOW)
     audit_values = ", ".join(_source(v) for v in _AUDIT_SOURCE.values())
     return (
         f"WITH inv AS (UPDATE {inv_table} SET used_at = %(now)s WHERE id = %(id)s AND nonce = %(nonce)s "  # noqa: S608
-        f"AND used_at IS NULL AND expires_at >= %(now)s RETURNING id), "
+        f"AND used_at IS NULL AND expires_at >= %(now)s RETURNING id, mode, target_label, "
+        f"{', '.join(_FROM_INVITATION)}), "
         f"rating AS (INSERT INTO {rating_table} ({', '.join(_RATING)}, invitation_id) "
         f"SELECT {rating_values}, inv.id FROM inv RETURNING id), "
         f"follow AS (INSERT INTO {inv_table} ({', '.join(_FOLLOW)}) SELECT {follow_values} FROM inv RETURNING id), "
@@ -382,7 +389,6 @@ def _write(inv: dict, accepted: scale.Accepted, *, now: dt.datetime, name: str, 
         "id": inv["id"],
         "nonce": nonce,
         "day": rated_on,
-        "month": rollups.month_of(rated_on),
         **{k: follow[k] for k in _SNAPSHOT if k != "mode"},
         "follow_nonce": follow_nonce,
         "invitation_mode": inv["mode"],
@@ -392,14 +398,15 @@ def _write(inv: dict, accepted: scale.Accepted, *, now: dt.datetime, name: str, 
         "ip": event["ip"],
         "request_channel": event["channel"],
     }
-    reasons = sorted(set(accepted.reasons))  # a fixed order: concurrent upserts lock rows in the same order
-    params.update({f"reason{i}": r for i, r in enumerate(reasons)})
-    sql = _write_sql(len(reasons))
+    reasons = sorted(set(accepted.reasons))
+    if reasons:
+        params["reason_set"] = json.dumps(reasons, ensure_ascii=False)
+    sql = _write_sql(bool(reasons))
     # A 差评 opens its rectification in the same transaction (the statement, then the general path's own
     # _open_rectification: the row with its working-day deadlines, its create event, its audit event);
     # anything else is the one statement, atomic on its own.
     with transaction.atomic() if accepted.is_bad or connection.in_atomic_block else _nothing():
-        row = _execute(f"yiwang_rating_write_{len(reasons)}", sql, params)
+        row = _execute(f"yiwang_rating_write_{int(bool(reasons))}", sql, params)
         if row is None:  # claimed by someone else meanwhile, or just expired: the general path says which
             return None
         obj = Rating(pk=row[0], invitation_id=inv["id"], **rating)
@@ -409,6 +416,7 @@ def _write(inv: dict, accepted: scale.Accepted, *, now: dt.datetime, name: str, 
 
             _open_rectification(obj, now=now)
     transaction.on_commit(audit.flush_soon)
+    transaction.on_commit(rollups.flush_soon)
     obj.follow_up_token = tokens.make(row[1], follow_nonce)
     return obj
 

@@ -173,6 +173,7 @@ class Rating(models.Model):
         related_name="+",
         null=True,
         db_index=False,  # a partial index below: most ratings have no evaluator account
+        db_constraint=False,  # enforced by Django, not by a trigger on every insert (decision 0018)
     )
     evaluator_name = models.CharField("评价人姓名", max_length=100, blank=True)
     evaluator_phone_encrypted = models.CharField("评价人电话（加密）", max_length=200, blank=True)
@@ -182,15 +183,36 @@ class Rating(models.Model):
     region_code = models.CharField("区划代码", max_length=12)
     # Attribution is read from the rollups, never by scanning ratings per hall, window or staff member:
     # no index of their own (each costs every one of ~100 million inserts a year; decision 0008). The
-    # department is the first column of rating_dept_rated_idx.
+    # department is the first column of rating_dept_rated_idx. The references are Django's (PROTECT, SET_NULL)
+    # without database constraints: a constraint costs every insert a trigger that locks the department's,
+    # hall's, window's and staff member's rows (FOR KEY SHARE, shared by every concurrent rating), and the
+    # values come from the invitation's snapshot, itself plain ids like the rollups' (decision 0018).
     department = models.ForeignKey(
-        Department, verbose_name="责任部门", on_delete=models.PROTECT, related_name="+", null=True, db_index=False
+        Department,
+        verbose_name="责任部门",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        db_index=False,
+        db_constraint=False,
     )
     hall = models.ForeignKey(
-        ServiceHall, verbose_name="服务大厅", on_delete=models.PROTECT, related_name="+", null=True, db_index=False
+        ServiceHall,
+        verbose_name="服务大厅",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        db_index=False,
+        db_constraint=False,
     )
     window = models.ForeignKey(
-        Window, verbose_name="窗口", on_delete=models.PROTECT, related_name="+", null=True, db_index=False
+        Window,
+        verbose_name="窗口",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        db_index=False,
+        db_constraint=False,
     )
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -199,6 +221,7 @@ class Rating(models.Model):
         related_name="+",
         null=True,
         db_index=False,
+        db_constraint=False,
     )
     item_code = models.CharField("事项编码", max_length=64, blank=True)
     item_name = models.CharField("事项名称", max_length=200, blank=True)
@@ -206,8 +229,15 @@ class Rating(models.Model):
     served_at = models.DateTimeField("服务时间")
     rated_at = models.DateTimeField("评价时间", default=timezone.now)
     rated_on = models.DateField("评价日期")
+    # Nothing reads ratings by invitation (an invitation is never deleted; if one were, SET_NULL would scan).
     invitation = models.ForeignKey(
-        RatingInvitation, verbose_name="评价邀请", on_delete=models.SET_NULL, related_name="+", null=True
+        RatingInvitation,
+        verbose_name="评价邀请",
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        db_index=False,
+        db_constraint=False,
     )
     # 申诉成立: the rating stays, excluded from the figures, with the reason kept.
     excluded_at = models.DateTimeField("不计入时间", null=True, blank=True)
@@ -223,7 +253,10 @@ class Rating(models.Model):
         indexes = [
             models.Index(fields=["department", "-rated_at"], name="rating_dept_rated_idx"),
             models.Index(fields=["region_code", "-rated_at"], name="rating_region_rated_idx"),
-            models.Index(fields=["phone_hash", "rated_at"], name="rating_phone_rated_idx"),
+            # only ratings with a phone are counted per phone: most have none (decision 0018)
+            models.Index(
+                fields=["phone_hash", "rated_at"], condition=~models.Q(phone_hash=""), name="rating_phone_idx"
+            ),
             models.Index(fields=["device_hash", "rated_at"], name="rating_device_rated_idx"),
             models.Index(
                 fields=["evaluator"], condition=models.Q(evaluator__isnull=False), name="rating_evaluator_idx"
@@ -406,7 +439,8 @@ ROLLUP_DIMENSIONS = ("region_code", "department_id", "hall_id", "window_id", "st
 
 class RatingRollup(models.Model):
     """评价汇总 — counts of first ratings per period × region × department × hall × window × staff × item ×
-    channel × level; updated in the same transaction as each rating and rectification step."""
+    channel × level; updated in the same transaction as each rating and rectification step, except the
+    ratings of the one-statement path, which are queued and added by :func:`rollups.flush` (decision 0018)."""
 
     grain = models.CharField(max_length=2, choices=Grain.choices)
     period = models.DateField()
@@ -511,3 +545,49 @@ class ReasonRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.grain}{self.period} {self.reason}"
+
+
+class PendingRatingRollup(models.Model):
+    """待汇总评价 — a first rating written by the one-statement path (decision 0018) whose rollup rows are not
+    yet counted. :func:`yiwang.ratings.rollups.flush` takes queued rows out (``DELETE … RETURNING``) and
+    adds them to :class:`RatingRollup` in the same statement, so each is counted exactly once; readers of the
+    rollups flush first. No foreign keys and no index but the primary key: the row is gone within a second."""
+
+    rated_on = models.DateField()
+    region_code = models.CharField(max_length=12)
+    department_id = models.BigIntegerField(default=0)
+    hall_id = models.BigIntegerField(default=0)
+    window_id = models.BigIntegerField(default=0)
+    staff_id = models.BigIntegerField(default=0)
+    item_code = models.CharField(max_length=64, default="")
+    channel = models.CharField(max_length=12)
+    level = models.PositiveSmallIntegerField()
+
+    class Meta:
+        verbose_name = "待汇总评价"
+        verbose_name_plural = "待汇总评价"
+
+    def __str__(self) -> str:
+        return f"{self.rated_on} {self.level}"
+
+
+class PendingReasonRollup(models.Model):
+    """待汇总评价原因 — the reasons of a queued rating (only ratings with reasons have one), for
+    :class:`ReasonRollup`; drained like :class:`PendingRatingRollup`."""
+
+    rated_on = models.DateField()
+    region_code = models.CharField(max_length=12)
+    department_id = models.BigIntegerField(default=0)
+    hall_id = models.BigIntegerField(default=0)
+    window_id = models.BigIntegerField(default=0)
+    staff_id = models.BigIntegerField(default=0)
+    item_code = models.CharField(max_length=64, default="")
+    level = models.PositiveSmallIntegerField()
+    reasons = models.JSONField(default=list)  # distinct reason codes
+
+    class Meta:
+        verbose_name = "待汇总评价原因"
+        verbose_name_plural = "待汇总评价原因"
+
+    def __str__(self) -> str:
+        return f"{self.rated_on} {self.reasons}"

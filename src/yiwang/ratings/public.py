@@ -9,7 +9,7 @@ from django.db.models import Sum
 
 from yiwang.directory.models import Department
 
-from . import scale
+from . import rollups, scale
 from .models import RatingRollup, Rectification, ServiceRollup
 from .reports import MEASURES, Period, _figures
 from .transitions import Classification, State
@@ -26,6 +26,7 @@ class PublicCase:
 
 def department_figures(department_id: int, period: Period) -> scale.Figures:
     where = {"department_id": department_id, **_period_kwargs(period)}
+    rollups.flush()  # every committed rating counted, queued ones too (decision 0018)
     levels: dict[int, tuple[int, ...]] = {}
     sums = {f"s_{m}": Sum(m) for m in MEASURES}
     for level, *measures in (
@@ -45,6 +46,7 @@ def _period_kwargs(period: Period) -> dict:
 def region_overview(region_prefix: str, period: Period) -> list[tuple[Department, scale.Figures]]:
     """Every department of a region (and below) with ratings or services in the period."""
     where = {"region_code__startswith": region_prefix, **_period_kwargs(period)}
+    rollups.flush()
     ids = set(RatingRollup.objects.filter(**where).values_list("department_id", flat=True).distinct())
     ids |= set(ServiceRollup.objects.filter(**where).values_list("department_id", flat=True).distinct())
     departments = Department.objects.filter(pk__in=[i for i in ids if i]).order_by("region_id", "sort_order", "name")

@@ -24,7 +24,7 @@ from yiwang.core.errors import ValidationFailed
 from yiwang.core.permissions import policy
 from yiwang.directory.models import Department, ServiceHall, Window
 
-from . import conf, scale
+from . import conf, rollups, scale
 from .models import RatedItem, RatingRollup, ReasonRollup, ServiceRollup
 
 DIMENSIONS = {
@@ -221,6 +221,7 @@ _LABEL_JOINS = {
 def _aggregate(actor: Any, where: Q, by: str | None) -> tuple[dict[Any, tuple[int, ...]], dict, dict]:
     """(key → (rated at 5, 4, 3, 2, 1, active, rectified 差评, revisited 差评), key → served, key → label)
     for the rows matching ``where``, one row per key, computed and labelled in the database."""
+    rollups.flush()  # every committed rating counted, queued ones too (decision 0018)
     group = DIMENSIONS[by][0] if by else None
     fields = [group] if group else []
     join = _LABEL_JOINS.get(by or "")
@@ -292,6 +293,7 @@ def _labels(by: str, keys: list) -> dict[Any, str]:
 
 
 def _reasons(actor: Any, where: Q, *, bad_only: bool, limit: int = 10) -> list[tuple[str, str, int]]:
+    rollups.flush()
     qs = _scoped(actor, ReasonRollup.objects.filter(where))
     if bad_only:
         qs = qs.filter(level__lte=2)
@@ -371,6 +373,7 @@ def trend(actor: Any, *, period: Period, filters: Filters, months: int = 12) -> 
     """Month by month up to the period's last month (from the month rows)."""
     if months <= 0:
         return []
+    rollups.flush()
     firsts = period.previous_months(months)
     grain = grain_for(Period.month(firsts[0].year, firsts[0].month), filters.dimensions)
     where = Q(grain=grain, period__gte=firsts[0], period__lte=firsts[-1]) & filters.q()

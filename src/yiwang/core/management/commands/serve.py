@@ -55,6 +55,8 @@ class Command(BaseCommand):
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
         # a background flusher per worker chains the deferred audit events in batches (decision 0008)
         os.environ.setdefault("YIWANG_AUDIT_FLUSH_DELAY_MS", "50")
+        # and one adds the ratings queued by the one-statement path to the rollups (decision 0018)
+        os.environ.setdefault("YIWANG_RATINGS_ROLLUP_FLUSH_DELAY_MS", "200")
         # and one writes the search query log in batches, so no search waits on it (decision 0015)
         os.environ.setdefault("YIWANG_SEARCH_LOG_DEFERRED", "1")
         self.stdout.write(

@@ -1,4 +1,4 @@
-"""yiwang ratings defaults|rebuild-rollups|warnings — 好差评 jobs from the command line."""
+"""yiwang ratings defaults|rebuild-rollups|flush-rollups|warnings — 好差评 jobs from the command line."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="cmd", required=True)
         sub.add_parser("defaults", help="record the default rating for services nobody rated in time (if configured)")
         sub.add_parser("rebuild-rollups", help="recompute every rollup table from the ratings")
+        sub.add_parser("flush-rollups", help="add the ratings queued by the one-statement path to the rollups now")
         sub.add_parser("warnings", help="list open rectifications with a yellow or red warning")
 
     def handle(self, *args, cmd: str, **opts) -> None:
@@ -34,6 +35,8 @@ class Command(BaseCommand):
                 f"汇总表已重建：评价 {counts['ratings']} 行，可评价服务 {counts['services']} 行，"
                 f"原因 {counts['reasons']} 行。"
             )
+        elif cmd == "flush-rollups":
+            self.stdout.write(f"已计入汇总表的排队评价 {rollups.flush()} 条。")
         elif cmd == "warnings":
             rows = selectors.with_warnings(selectors.rectifications_for(actor, open_only=True))
             flagged = [(r, level, due) for r, level, due in rows if level > 0]
