@@ -245,7 +245,7 @@ def _card_what(
     )
 
 
-@functools.lru_cache(maxsize=100_000)
+@functools.lru_cache(maxsize=200_000)
 def _card_where(department: str, region_code: str, region_name: str, level: int) -> str:
     return (
         f',"department":{_value(department)},"region_code":{_value(region_code)},'
@@ -294,7 +294,7 @@ def _facets(
     )
 
 
-@functools.lru_cache(maxsize=100_000)
+@functools.lru_cache(maxsize=200_000)
 def _department(department: str) -> tuple[str, bytes]:
     return _department_json(department), _digest(department or "")
 
