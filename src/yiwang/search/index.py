@@ -19,6 +19,7 @@ import binascii
 import contextlib
 import fcntl
 import functools
+import gc
 import hashlib
 import json
 import logging
@@ -505,6 +506,10 @@ class IndexStore:
         pending.unlink(missing_ok=True)
         name, gen = self._new_generation()
         count = 0
+        # No cyclic garbage collection while building: the loop allocates millions of short-lived tuples next
+        # to the analysis caches, and each collection walked those caches (~9 % of the analysis pass).
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             index = tantivy.Index(SCHEMA, path=str(gen))
             writer = index.writer(heap_size=heap_size, num_threads=num_threads)
@@ -555,6 +560,9 @@ class IndexStore:
             marker.unlink(missing_ok=True)
             shutil.rmtree(gen, ignore_errors=True)
             raise
+        finally:
+            if collecting:
+                gc.enable()
         self.refresh()
         return {
             "documents": count,
