@@ -468,7 +468,12 @@ def prepared_index(tmp: Path, sources, regions) -> tuple[Path, dict]:
     wall = time.perf_counter() - started
     generator_s = N / gen_rate
     size = sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file())
+    import resource
+
     build = {
+        "segments": store.stats()["segments"],
+        # this process's peak resident memory so far: the generator, the analysis caches and the writer's heap
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "wall_s": round(wall, 1),
         "generator_s_estimated": round(generator_s, 1),
         "items_per_s_including_generator": round(N / wall),

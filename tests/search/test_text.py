@@ -39,6 +39,47 @@ def test_index_terms_cover_every_dictionary_word_and_character():
     assert len(terms) == len(set(terms))
 
 
+def _index_terms_per_token(value: str) -> list[str]:
+    """Index terms as computed before the per-run cache: every token of every run checked with ``_keep``."""
+    import rjieba
+
+    terms: dict[str, None] = {}
+    for run in text._split_runs(value):
+        if text.is_ascii_word(run):
+            terms[run] = None
+            continue
+        for token in [*rjieba.cut_all(run), *rjieba.cut_for_search(run)]:
+            if text._keep(token):
+                terms[token] = None
+    return list(terms)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "企业职工社会保险费断缴补缴申报",
+        "办理及加注普通护照(遗失补办)",
+        "icp备案 (跨省通办) 护照 icp备案",
+        "a1 b2 社保卡 社保卡",
+        "no.5 外国人签证-延期; 外国人签证",
+    ],
+)
+def test_index_terms_per_run_equal_the_per_token_check(value):
+    assert text.index_terms(text.normalize(value)) == _index_terms_per_token(text.normalize(value))
+
+
+@pytest.mark.parametrize(
+    "raw", ["社保\x00卡\u200b", "a\u3000b\u00a0c", "行\u2028政\ue000", "\u202e办理\t", "（跨省通办）", "Ｅ办"]
+)
+def test_normalize_skips_the_walk_only_when_it_would_change_nothing(raw):
+    import unicodedata
+
+    s = unicodedata.normalize("NFKC", raw)
+    s = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in s)
+    expected = text._T2S.convert(text._SPACE.sub(" ", s).strip().lower())
+    assert text.normalize(raw) == expected
+
+
 def test_query_words_drop_stop_words_unless_nothing_is_left():
     assert text.query_words("我想问一下怎么办理护照") == ["办理", "护照"]
     assert text.query_words("怎么") == ["怎么"]
@@ -50,6 +91,7 @@ def test_pinyin():
     assert text.pinyin_full("重庆") == "chongqing"
     assert text.pinyin_full("abc") == ""
     assert set(text.pinyin_terms(["港澳", "通行证", "办"])) == {"gangao", "ga", "tongxingzheng", "txz"}
+    assert text.pinyin_terms(["港澳", "a1", "港澳", "社", "省", "长江"]) == ["gangao", "ga", "changjiang", "cj"]
 
 
 def test_levenshtein():

@@ -15,10 +15,11 @@ them through the reader's on-commit reload, and this process's own writes at onc
 
 from __future__ import annotations
 
-import base64
+import binascii
 import contextlib
 import fcntl
 import functools
+import gc
 import hashlib
 import json
 import logging
@@ -126,6 +127,11 @@ _dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":")
 _string = json.encoder.encode_basestring  # a str as a JSON string literal (C, no allocation of an encoder)
 
 
+def _value(value: object) -> str:
+    """``_dumps(value)``, by the C string encoder when it is a str (the same text, without an encoder)."""
+    return _string(value) if value.__class__ is str else _dumps(value)
+
+
 @functools.lru_cache(maxsize=100_000)
 def _text_json(
     title: str, short: str, aliases: tuple[str, ...], materials: tuple[str, ...], guide: str, faq: str
@@ -141,7 +147,7 @@ def _text_json(
         "faq": _body(faq),
         "title_exact": exact,
     }
-    return "".join(f',"{k}":{_dumps(v)}' for k, v in values.items() if v)
+    return "".join(f',"{k}":{_value(v)}' for k, v in values.items() if v)
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -149,19 +155,19 @@ def _department_json(department: str) -> str:
     if not department:
         return ""
     terms = _short(department)
-    return (f',"dept":{_dumps(terms)}' if terms else "") + f',"department_f":{_dumps(department)}'
+    return (f',"dept":{_value(terms)}' if terms else "") + f',"department_f":{_value(department)}'
 
 
 @functools.lru_cache(maxsize=100_000)
 def _region_json(region_code: str) -> str:
     if not region_code:
         return ""
-    return f',"region_code":{_dumps(region_code)},"region_anc":{_dumps(region_prefixes(region_code))}'
+    return f',"region_code":{_value(region_code)},"region_anc":{_dumps(region_prefixes(region_code))}'
 
 
 @functools.lru_cache(maxsize=10_000)
 def _facets_json(kind: str, level: int, themes: tuple[str, ...], audiences: tuple[str, ...], online: bool) -> str:
-    out = f',"kind":{_dumps(kind)}'
+    out = f',"kind":{_value(kind)}'
     if level:
         out += f',"level":"{int(level)}"'
     if themes:
@@ -234,17 +240,17 @@ def _card_what(
     audiences: tuple[str, ...],
 ) -> str:
     return (
-        f',"kind":{_dumps(kind)},"title":{_dumps(title)},"short_name":{_dumps(short)},'
-        f'"online":{"true" if online else "false"},"item_type":{_dumps(item_type)},"summary":{_dumps(summary)},'
+        f',"kind":{_value(kind)},"title":{_value(title)},"short_name":{_value(short)},'
+        f'"online":{"true" if online else "false"},"item_type":{_value(item_type)},"summary":{_value(summary)},'
         f'"themes":{_dumps(list(dict.fromkeys(themes)))},"audiences":{_dumps(list(dict.fromkeys(audiences)))}'
     )
 
 
-@functools.lru_cache(maxsize=100_000)
+@functools.lru_cache(maxsize=200_000)
 def _card_where(department: str, region_code: str, region_name: str, level: int) -> str:
     return (
-        f',"department":{_dumps(department)},"region_code":{_dumps(region_code)},'
-        f'"region_name":{_dumps(region_name)},"level":{int(level)}'
+        f',"department":{_value(department)},"region_code":{_value(region_code)},'
+        f'"region_name":{_value(region_name)},"level":{int(level)}'
     )
 
 
@@ -275,6 +281,86 @@ def card_json(doc: SearchDocument) -> str:
     )
 
 
+@functools.lru_cache(maxsize=10_000)
+def _facets(
+    kind: str, level: int, themes: tuple[str, ...], audiences: tuple[str, ...], online: bool
+) -> tuple[str, bytes]:
+    """The facet fields of a kind/level/themes/audiences/online set as JSON members, and the digest of that
+    set for ``facet_id`` (the department's half is :func:`_department`)."""
+    themes, audiences = tuple(dict.fromkeys(themes)), tuple(dict.fromkeys(audiences))
+    level_str = str(int(level)) if level else ""
+    return (
+        _facets_json(kind, level, themes, audiences, online),
+        _digest((kind or "", level_str, "1" if online else "0", themes, audiences)),
+    )
+
+
+@functools.lru_cache(maxsize=200_000)
+def _department(department: str) -> tuple[str, bytes]:
+    return _department_json(department), _digest(department or "")
+
+
+# facet_id by its two digests (department, the rest): bounded, emptied when full (the ids are cheap to redo)
+_FACET_IDS: dict[bytes, int] = {}
+_FACET_IDS_MAX = 500_000
+
+
+def _facet_id(pair: bytes) -> int:
+    value = _FACET_IDS.get(pair)
+    if value is None:
+        if len(_FACET_IDS) >= _FACET_IDS_MAX:
+            _FACET_IDS.clear()
+        value = _FACET_IDS[pair] = int.from_bytes(hashlib.blake2b(pair, digest_size=8).digest(), "big") >> 1
+    return value
+
+
+_b64 = binascii.b2a_base64
+
+
+def encode_bucketed(doc: SearchDocument) -> tuple[str, str]:
+    """``(_bucket(doc), encode(doc))`` in one pass over the document's fields (the rebuild's inner loop).
+
+    Every analysed or serialised piece comes from a cache keyed by what it depends on (content, department,
+    region, facet set, popularity); per document only its code, its facet id and its card are assembled.
+    """
+    kind, code, title, short = doc.kind, doc.code, doc.title, doc.short_name
+    department, region_code, level = doc.department, doc.region_code, doc.level
+    themes, audiences, online = tuple(doc.themes), tuple(doc.service_objects), bool(doc.online)
+    popularity = float(doc.popularity)
+    facets, facets_digest = _facets(kind, level, themes, audiences, online)
+    department_json, department_digest = _department(department)
+    if kind in ("item", "bundle"):
+        tail = _UNLINKED
+    else:
+        tail = f',"url":{_string(doc.url)},"actions":{_dumps([a.as_dict() for a in doc.actions])}}}'
+    card = "".join(
+        (
+            '{"code":',
+            _string(code),
+            _card_what(kind, title, short, online, doc.item_type, doc.summary, themes, audiences),
+            _card_where(department, region_code, doc.region_name, level),
+            tail,
+        )
+    )
+    line = "".join(
+        (
+            '{"key":',
+            _string(f"{kind}:{code}"),
+            _text_json(title, short, tuple(doc.aliases), tuple(doc.materials), doc.guide or "", doc.faq or ""),
+            department_json,
+            _region_json(region_code),
+            facets,
+            _boost_json(popularity),
+            ',"facet_id":',
+            str(_facet_id(department_digest + facets_digest)),
+            ',"card":"',
+            _b64(card.encode(), newline=False).decode("ascii"),
+            '"}',
+        )
+    )
+    return ("0" if popularity > 0 else "1") + (region_code[:6] if region_code else ""), line
+
+
 def encode(doc: SearchDocument) -> str:
     """One document as the JSON that ``IndexWriter.add_json`` takes (one call into tantivy per document).
 
@@ -282,19 +368,7 @@ def encode(doc: SearchDocument) -> str:
     implementations of one service share their names and guide text, so most documents cost only the
     assembly of cached pieces.
     """
-    card = base64.b64encode(card_json(doc).encode()).decode("ascii")
-    return (
-        f'{{"key":{_string(doc.key)}'
-        + _text_json(
-            doc.title, doc.short_name, tuple(doc.aliases), tuple(doc.materials), doc.guide or "", doc.faq or ""
-        )
-        + _department_json(doc.department)
-        + _region_json(doc.region_code)
-        + _facets_json(doc.kind, doc.level, tuple(doc.themes), tuple(doc.service_objects), bool(doc.online))
-        + _boost_json(float(doc.popularity))
-        + f',"facet_id":{facet_id(doc_facets(doc))}'
-        + f',"card":"{card}"}}'
-    )
+    return encode_bucketed(doc)[1]
 
 
 def _bucket(doc: SearchDocument) -> str:
@@ -432,6 +506,10 @@ class IndexStore:
         pending.unlink(missing_ok=True)
         name, gen = self._new_generation()
         count = 0
+        # No cyclic garbage collection while building: the loop allocates millions of short-lived tuples next
+        # to the analysis caches, and each collection walked those caches (~9 % of the analysis pass).
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             index = tantivy.Index(SCHEMA, path=str(gen))
             writer = index.writer(heap_size=heap_size, num_threads=num_threads)
@@ -442,13 +520,13 @@ class IndexStore:
             with tempfile.TemporaryDirectory(prefix="spool-", dir=self.path) as spool:
                 files: dict[str, object] = {}
                 for doc in documents:
-                    bucket = _bucket(doc)
+                    bucket, line = encode_bucketed(doc)
                     fh = files.get(bucket)
                     if fh is None:
                         fh = files[bucket] = open(  # noqa: SIM115 - closed below
                             Path(spool) / f"b{bucket}.jsonl", "w", encoding="utf-8", buffering=1 << 20
                         )
-                    fh.write(encode(doc) + "\n")
+                    fh.write(line + "\n")
                     count += 1
                     batch += 1
                     if progress and batch >= 1000:
@@ -482,6 +560,9 @@ class IndexStore:
             marker.unlink(missing_ok=True)
             shutil.rmtree(gen, ignore_errors=True)
             raise
+        finally:
+            if collecting:
+                gc.enable()
         self.refresh()
         return {
             "documents": count,

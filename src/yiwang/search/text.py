@@ -66,7 +66,9 @@ def _normalize_cached(value: str) -> str:
 def _normalize(value: str, max_length: int | None) -> str:
     s = unicodedata.normalize("NFKC", value)
     # Control (Cc), format (Cf: zero-width, bidi), surrogate (Cs), private-use (Co) and unassigned (Cn).
-    s = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in s)
+    # A printable string has none of them (nor separators other than the space): skip the walk per character.
+    if not s.isprintable():
+        s = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in s)
     s = _SPACE.sub(" ", s).strip().lower()
     if max_length is not None:
         s = s[: max_length * 2]  # a generous cut before the (linear) conversion; the exact cut is below
@@ -107,17 +109,26 @@ def _split_runs(text: str) -> list[str]:
 
 @functools.lru_cache(maxsize=200_000)
 def _index_terms_cached(text: str) -> tuple[str, ...]:
+    runs = _split_runs(text)
+    if len(runs) == 1:
+        return _run_terms(runs[0])
     terms: dict[str, None] = {}
-    for run in _split_runs(text):
-        if is_ascii_word(run):
-            terms[run] = None
-            continue
-        for token in rjieba.cut_all(run):
-            if _keep(token):
-                terms[token] = None
-        for token in rjieba.cut_for_search(run):
-            if _keep(token):
-                terms[token] = None
+    for run in runs:
+        terms.update(dict.fromkeys(_run_terms(run)))
+    return tuple(terms)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _run_terms(run: str) -> tuple[str, ...]:
+    """Index terms of one run (cached apart: names recombine runs, 护照 + （遗失补办） …).
+
+    A run holds only letters, digits and ideographs, so every token rjieba cuts from it is a word
+    (what ``_keep`` checks for text in general)."""
+    if is_ascii_word(run):
+        return (run,)
+    terms = dict.fromkeys(rjieba.cut_all(run))
+    terms.update(dict.fromkeys(rjieba.cut_for_search(run)))
+    terms.pop("", None)
     return tuple(terms)
 
 
@@ -133,7 +144,7 @@ def _body_terms_cached(text: str) -> tuple[str, ...]:
         if is_ascii_word(run):
             out.append(run)
             continue
-        out.extend(t for t in rjieba.cut_for_search(run) if _keep(t))
+        out.extend(t for t in rjieba.cut_for_search(run) if t)  # a run's tokens are words (see _run_terms)
     return tuple(out)
 
 
@@ -192,14 +203,16 @@ def pinyin_terms(words: Iterable[str]) -> list[str]:
     """Pinyin index terms for words: full pinyin and initials of every word of two or more ideographs."""
     out: dict[str, None] = {}
     for word in words:
-        if len(word) < 2 or not has_cjk(word):
-            continue
-        full, initials = _pinyin(word)
-        if full:
-            out[full] = None
-        if len(initials) >= 2:
-            out[initials] = None
+        out.update(dict.fromkeys(_word_pinyin_terms(word)))
     return list(out)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _word_pinyin_terms(word: str) -> tuple[str, ...]:
+    if len(word) < 2 or not has_cjk(word):
+        return ()
+    full, initials = _pinyin(word)
+    return tuple(t for t in (full, initials if len(initials) >= 2 else "") if t)
 
 
 def char_bigrams(text: str) -> list[str]:

@@ -1,0 +1,84 @@
+"""The builder's document encoding (索引文档编码): the one-pass encoder gives the same JSON as the original."""
+
+import base64
+import json
+
+from yiwang.search import index
+from yiwang.search.documents import Action, SearchDocument
+
+from .conftest import SAMPLE
+
+
+def reference_encode(doc: SearchDocument) -> str:
+    """The encoder as it was before ``encode_bucketed`` (commit 2ecf5a8), kept as the expected output."""
+    card = base64.b64encode(index.card_json(doc).encode()).decode("ascii")
+    return (
+        f'{{"key":{index._string(doc.key)}'
+        + index._text_json(
+            doc.title, doc.short_name, tuple(doc.aliases), tuple(doc.materials), doc.guide or "", doc.faq or ""
+        )
+        + index._department_json(doc.department)
+        + index._region_json(doc.region_code)
+        + index._facets_json(doc.kind, doc.level, tuple(doc.themes), tuple(doc.service_objects), bool(doc.online))
+        + index._boost_json(float(doc.popularity))
+        + f',"facet_id":{index.facet_id(index.doc_facets(doc))}'
+        + f',"card":"{card}"}}'
+    )
+
+
+def variants() -> list[SearchDocument]:
+    docs = list(SAMPLE)
+    docs.append(
+        SearchDocument(
+            kind="department",
+            code="D1",
+            title="廣州市公安局",
+            aliases=["市公安局", "公安局", ""],
+            department="广州市公安局",
+            region_code="440100000000",
+            region_name="广州市",
+            level=2,
+            themes=["出境入境", "出境入境", "户籍"],
+            service_objects=["自然人", "自然人"],
+            url="/departments/D1/",
+            actions=[Action("open", "查看", "/departments/D1/"), Action("book", "预约", "/book/D1/")],
+            popularity=12.5,
+            summary="负责……",
+        )
+    )
+    docs.append(SearchDocument(kind="faq", code="F1", title="怎么补办护照？", faq="带身份证到出入境大厅。"))
+    docs.append(
+        SearchDocument(
+            kind="bundle",
+            code="B1",
+            title="开办餐饮店一件事",
+            aliases=["食品经营许可", "营业执照"],
+            guide="一次提交，并联审批",
+            department="广州市政务服务数据管理局",
+            region_code="440106000000",
+            level=3,
+            online=True,
+            item_type="一件事",
+            actions=[Action("apply", "在线办理", "/apply/B1/")],
+        )
+    )
+    return docs
+
+
+def test_encode_bucketed_equals_the_original_encoding():
+    for doc in variants():
+        bucket, line = index.encode_bucketed(doc)
+        assert line == reference_encode(doc), doc.code
+        assert index.encode(doc) == line
+        assert bucket == index._bucket(doc)
+        parsed = json.loads(line)
+        assert json.loads(base64.b64decode(parsed["card"])) == doc.card()
+
+
+def test_facet_ids_survive_the_bounded_cache_being_emptied(monkeypatch):
+    monkeypatch.setattr(index, "_FACET_IDS_MAX", 2)
+    index._FACET_IDS.clear()
+    docs = variants()
+    first = [index.encode_bucketed(d)[1] for d in docs]
+    assert len(index._FACET_IDS) <= 2
+    assert [index.encode_bucketed(d)[1] for d in docs] == first == [reference_encode(d) for d in docs]
