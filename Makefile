@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# make test runs the suite on this many pytest-xdist workers (one database and var dir each; 0 = serial)
+TEST_WORKERS ?= 2
 export YIWANG_HTTPS ?= 0
 
 .PHONY: run test install migrate demo serve lint format bench bench-tools openapi messages clean
@@ -33,7 +35,7 @@ serve: install
 
 ## make test: the whole suite (SQLite by default; set DATABASE_URL for PostgreSQL)
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench
