@@ -35,7 +35,7 @@ serve: install
 
 ## make test: the whole suite (SQLite by default; set DATABASE_URL for PostgreSQL)
 test: install
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench
