@@ -547,11 +547,9 @@ class ReasonRollup(models.Model):
         return f"{self.grain}{self.period} {self.reason}"
 
 
-class PendingRatingRollup(models.Model):
-    """待汇总评价 — a first rating written by the one-statement path (decision 0018) whose rollup rows are not
-    yet counted. :func:`yiwang.ratings.rollups.flush` takes queued rows out (``DELETE … RETURNING``) and
-    adds them to :class:`RatingRollup` in the same statement, so each is counted exactly once; readers of the
-    rollups flush first. No foreign keys and no index but the primary key: the row is gone within a second."""
+class QueuedRating(models.Model):
+    """The day and rollup dimensions of a rating queued by the one-statement path (decision 0018); the
+    queues below add what their rollup counts by."""
 
     rated_on = models.DateField()
     region_code = models.CharField(max_length=12)
@@ -560,8 +558,19 @@ class PendingRatingRollup(models.Model):
     window_id = models.BigIntegerField(default=0)
     staff_id = models.BigIntegerField(default=0)
     item_code = models.CharField(max_length=64, default="")
-    channel = models.CharField(max_length=12)
     level = models.PositiveSmallIntegerField()
+
+    class Meta:
+        abstract = True
+
+
+class PendingRatingRollup(QueuedRating):
+    """待汇总评价 — a first rating written by the one-statement path (decision 0018) whose rollup rows are not
+    yet counted. :func:`yiwang.ratings.rollups.flush` takes queued rows out (``DELETE … RETURNING``) and
+    adds them to :class:`RatingRollup` in the same statement, so each is counted exactly once; readers of the
+    rollups flush first. No foreign keys and no index but the primary key: the row is gone within a second."""
+
+    channel = models.CharField(max_length=12)
 
     class Meta:
         verbose_name = "待汇总评价"
@@ -571,18 +580,10 @@ class PendingRatingRollup(models.Model):
         return f"{self.rated_on} {self.level}"
 
 
-class PendingReasonRollup(models.Model):
+class PendingReasonRollup(QueuedRating):
     """待汇总评价原因 — the reasons of a queued rating (only ratings with reasons have one), for
     :class:`ReasonRollup`; drained like :class:`PendingRatingRollup`."""
 
-    rated_on = models.DateField()
-    region_code = models.CharField(max_length=12)
-    department_id = models.BigIntegerField(default=0)
-    hall_id = models.BigIntegerField(default=0)
-    window_id = models.BigIntegerField(default=0)
-    staff_id = models.BigIntegerField(default=0)
-    item_code = models.CharField(max_length=64, default="")
-    level = models.PositiveSmallIntegerField()
     reasons = models.JSONField(default=list)  # distinct reason codes
 
     class Meta:
