@@ -33,6 +33,7 @@ from pathlib import Path
 
 import tantivy
 
+from . import parallel as parallel_analysis
 from . import text
 from .documents import SearchDocument
 
@@ -492,11 +493,14 @@ class IndexStore:
         replay: Callable[[list[str]], Iterable[SearchDocument]] | None = None,
         heap_size: int = 256_000_000,
         num_threads: int = 0,
+        parallel: bool | None = None,
     ) -> dict[str, object]:
         """Build a new generation from ``documents`` and switch to it; returns counts and timings.
 
         While the build runs, incremental updates note their keys in ``pending.jsonl``; ``replay(keys)``
         must return the current documents for those keys so the new generation does not lose them.
+        ``parallel``: analyse with a forked worker process too (:mod:`.parallel`; default from the
+        environment, only for large builds).
         """
         started = time.perf_counter()
         self.path.mkdir(parents=True, exist_ok=True)
@@ -512,15 +516,16 @@ class IndexStore:
         gc.disable()
         try:
             index = tantivy.Index(SCHEMA, path=str(gen))
-            writer = index.writer(heap_size=heap_size, num_threads=num_threads)
             batch = 0
+            analysis: dict[str, object] = {}
             # Documents are spooled per county and indexed county by county, so that a region's
             # documents have neighbouring ids: a search restricted to the user's city or county then
             # walks one short stretch of every posting list (see SearchEngine.search).
             with tempfile.TemporaryDirectory(prefix="spool-", dir=self.path) as spool:
                 files: dict[str, object] = {}
-                for doc in documents:
-                    bucket, line = encode_bucketed(doc)
+                for bucket, line in parallel_analysis.encoded(
+                    documents, encode_bucketed, parallel=parallel, stats=analysis
+                ):
                     fh = files.get(bucket)
                     if fh is None:
                         fh = files[bucket] = open(  # noqa: SIM115 - closed below
@@ -537,6 +542,8 @@ class IndexStore:
                 for fh in files.values():
                     fh.close()
                 analysed = time.perf_counter()
+                # the writer's threads start after the analysis (whose worker is forked without them)
+                writer = index.writer(heap_size=heap_size, num_threads=num_threads)
                 for bucket in sorted(files):
                     with open(Path(spool) / f"b{bucket}.jsonl", encoding="utf-8", buffering=1 << 20) as fh:
                         for line in fh:
@@ -570,6 +577,7 @@ class IndexStore:
             "seconds": round(time.perf_counter() - started, 3),
             "index_seconds": round(indexed - started, 3),
             "analysis_seconds": round(analysed - started, 3),
+            "analysis": analysis,
             "replayed": len(keys),
         }
 
