@@ -79,12 +79,31 @@ def many(n: int, seed: int = 7) -> list[SearchDocument]:
     return docs
 
 
-def test_parallel_encoding_is_the_single_process_encoding_in_order():
+def spooled(tmp_path, docs, encode=index.encode_bucketed, **kwargs) -> list[tuple[str, str]]:
+    """What the index builder reads: every bucket in order, each bucket's lines."""
+    directory = tmp_path / f"spool-{len(list(tmp_path.iterdir()))}"
+    directory.mkdir()
+    spool = parallel.spool(docs, encode, directory, **kwargs)
+    out = [(bucket, line.rstrip("\n")) for bucket in spool.buckets() for line in spool.lines(bucket)]
+    assert spool.count == len(out)
+    return out
+
+
+def single(docs) -> list[tuple[str, str]]:
+    by_bucket: dict[str, list[str]] = defaultdict(list)
+    for doc in docs:
+        bucket, line = index.encode_bucketed(doc)
+        by_bucket[bucket].append(line)
+    return [(bucket, line) for bucket in sorted(by_bucket) for line in by_bucket[bucket]]
+
+
+def test_a_parallel_spool_is_the_single_process_spool_in_order(tmp_path):
     docs = many(3000)
-    expected = [index.encode_bucketed(d) for d in docs]
     stats: dict = {}
-    got = list(parallel.encoded(docs, index.encode_bucketed, parallel=True, min_documents=0, stats=stats))
-    assert got == expected
+    counted = []
+    got = spooled(tmp_path, docs, parallel=True, min_documents=0, stats=stats, progress=counted.append)
+    assert got == single(docs)
+    assert sum(counted) == len(docs)
     assert stats["processes"] == 2
     assert stats["main_documents"] + stats["worker_documents"] == len(docs)
     assert stats["main_documents"] > 0 and stats["worker_documents"] > 0
@@ -92,7 +111,7 @@ def test_parallel_encoding_is_the_single_process_encoding_in_order():
 
 
 def test_every_content_is_analysed_by_one_process_only(tmp_path):
-    log = tmp_path / "who.txt"
+    log = tmp_path.parent / f"{tmp_path.name}-who.txt"
 
     def encode(doc):
         with open(log, "a", encoding="utf-8") as fh:
@@ -100,7 +119,7 @@ def test_every_content_is_analysed_by_one_process_only(tmp_path):
         return index.encode_bucketed(doc)
 
     docs = many(2000)
-    list(parallel.encoded(docs, encode, parallel=True, min_documents=0, main_share=0.5))
+    assert spooled(tmp_path, docs, encode, parallel=True, min_documents=0, main_share=0.5) == single(docs)
     by_title: dict[str, set[str]] = defaultdict(set)
     for line in log.read_text(encoding="utf-8").splitlines():
         pid, title = line.split("\t")
@@ -111,17 +130,15 @@ def test_every_content_is_analysed_by_one_process_only(tmp_path):
     assert len(set().union(*by_title.values())) == 2  # both processes had a share
 
 
-def test_small_builds_and_the_setting_use_one_process(monkeypatch):
+def test_small_builds_and_the_setting_use_one_process(tmp_path, monkeypatch):
     docs = many(50)
     for kwargs in ({"parallel": True, "min_documents": 51}, {"parallel": False, "min_documents": 0}):
         stats: dict = {}
-        assert list(parallel.encoded(docs, index.encode_bucketed, stats=stats, **kwargs)) == [
-            index.encode_bucketed(d) for d in docs
-        ]
+        assert spooled(tmp_path, docs, stats=stats, **kwargs) == single(docs)
         assert stats["processes"] == 1
     monkeypatch.setattr(parallel, "available", lambda: False)  # no fork on this platform
     stats = {}
-    list(parallel.encoded(docs, index.encode_bucketed, parallel=True, min_documents=0, stats=stats))
+    assert spooled(tmp_path, docs, parallel=True, min_documents=0, stats=stats) == single(docs)
     assert stats["processes"] == 1
 
 

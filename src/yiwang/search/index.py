@@ -516,38 +516,22 @@ class IndexStore:
         gc.disable()
         try:
             index = tantivy.Index(SCHEMA, path=str(gen))
-            batch = 0
             analysis: dict[str, object] = {}
-            # Documents are spooled per county and indexed county by county, so that a region's
-            # documents have neighbouring ids: a search restricted to the user's city or county then
-            # walks one short stretch of every posting list (see SearchEngine.search).
-            with tempfile.TemporaryDirectory(prefix="spool-", dir=self.path) as spool:
-                files: dict[str, object] = {}
-                for bucket, line in parallel_analysis.encoded(
-                    documents, encode_bucketed, parallel=parallel, stats=analysis
-                ):
-                    fh = files.get(bucket)
-                    if fh is None:
-                        fh = files[bucket] = open(  # noqa: SIM115 - closed below
-                            Path(spool) / f"b{bucket}.jsonl", "w", encoding="utf-8", buffering=1 << 20
-                        )
-                    fh.write(line + "\n")
-                    count += 1
-                    batch += 1
-                    if progress and batch >= 1000:
-                        progress(batch)
-                        batch = 0
-                if progress and batch:
-                    progress(batch)
-                for fh in files.values():
-                    fh.close()
+            with tempfile.TemporaryDirectory(prefix="spool-", dir=self.path) as spool_dir:
+                # Analysis (here, or here and in a forked worker for a large build: parallel.py) into a spool
+                # per county, then indexed county by county, so that a region's documents have neighbouring
+                # ids: a search restricted to the user's city or county then walks one short stretch of every
+                # posting list (see SearchEngine.search).
+                spool = parallel_analysis.spool(
+                    documents, encode_bucketed, Path(spool_dir), parallel=parallel, progress=progress, stats=analysis
+                )
+                count = spool.count
                 analysed = time.perf_counter()
                 # the writer's threads start after the analysis (whose worker is forked without them)
                 writer = index.writer(heap_size=heap_size, num_threads=num_threads)
-                for bucket in sorted(files):
-                    with open(Path(spool) / f"b{bucket}.jsonl", encoding="utf-8", buffering=1 << 20) as fh:
-                        for line in fh:
-                            writer.add_json(line)
+                for bucket in spool.buckets():
+                    for line in spool.lines(bucket):
+                        writer.add_json(line)
             writer.commit()
             indexed = time.perf_counter()
             with self.lock():

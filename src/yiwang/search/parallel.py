@@ -99,17 +99,60 @@ def content_key(doc: SearchDocument) -> int:
     return hash(doc.title)
 
 
-def encoded(
+class Spool:
+    """The analysis pass's output (编码暂存): encoded documents per bucket, in files under ``directory``.
+
+    Lines encoded here go to ``b<bucket>.jsonl``; a worker writes its own to ``w<bucket>.jsonl``, and
+    ``order[bucket]`` then says, line by line in input order, whose line comes next (1: the worker's), so
+    :meth:`lines` gives every bucket in the input order — the order a single process writes.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.count = 0
+        self.files: dict[str, Any] = {}
+        self.order: dict[str, bytearray] | None = None
+
+    def file(self, bucket: str) -> Any:
+        fh = self.files[bucket] = open(  # noqa: SIM115 - closed by close()
+            self.directory / f"b{bucket}.jsonl", "w", encoding="utf-8", buffering=1 << 20
+        )
+        return fh
+
+    def close(self) -> None:
+        for fh in self.files.values():
+            fh.close()
+
+    def buckets(self) -> list[str]:
+        return sorted(set(self.files) | set(self.order or ()))
+
+    def lines(self, bucket: str) -> Iterator[str]:
+        """The bucket's encoded documents, in input order."""
+        mine, theirs = self.directory / f"b{bucket}.jsonl", self.directory / f"w{bucket}.jsonl"
+        with contextlib.ExitStack() as stack:
+            a = stack.enter_context(open(mine, encoding="utf-8", buffering=1 << 20)) if mine.exists() else None
+            b = stack.enter_context(open(theirs, encoding="utf-8", buffering=1 << 20)) if theirs.exists() else None
+            if a is None or b is None:
+                yield from a if b is None else b
+                return
+            assert self.order is not None
+            for bit in self.order[bucket]:
+                yield next(b) if bit else next(a)
+
+
+def spool(
     documents: Iterable[SearchDocument],
     encode: Encoder,
+    directory: Path,
     *,
     parallel: bool | None = None,
     main_share: float | None = None,
     min_documents: int | None = None,
     key: Callable[[SearchDocument], int] | None = None,
+    progress: Callable[[int], None] | None = None,
     stats: dict[str, Any] | None = None,
-) -> Iterator[Encoded]:
-    """``encode(doc)`` for every document, in order — by one process, or by this one and a forked worker.
+) -> Spool:
+    """Encode every document into a :class:`Spool` — in this process, or here and in a forked worker.
 
     The worker is used when ``parallel`` (default: ``YIWANG_SEARCH_BUILD_PARALLEL``), the platform can fork,
     and there are at least ``min_documents`` documents. ``stats`` (if given) receives the processes, their
@@ -119,20 +162,34 @@ def encoded(
     parallel = ENABLED if parallel is None else parallel
     min_documents = MIN_DOCUMENTS if min_documents is None else min_documents
     share = MAIN_SHARE if main_share is None else main_share
+    out = Spool(directory)
     source = iter(documents)
     head: list[SearchDocument] = []
-    if parallel and available():
-        head = list(itertools.islice(source, max(min_documents, 1)))
-        if len(head) >= min_documents:
-            yield from _parallel(itertools.chain(head, source), encode, key or content_key, share, stats)
-            return
-    started = time.process_time()
-    stats.update(processes=1)
-    count = 0
-    for doc in itertools.chain(head, source):
-        count += 1
-        yield encode(doc)
-    stats.update(main_documents=count, main_cpu_s=round(time.process_time() - started, 2))
+    try:
+        if parallel and available():
+            head = list(itertools.islice(source, max(min_documents, 1)))
+            if len(head) >= min_documents:
+                _parallel(itertools.chain(head, source), encode, key or content_key, share, out, progress, stats)
+                return out
+        started = time.process_time()
+        files = out.files
+        count = batch = 0
+        for doc in itertools.chain(head, source):
+            bucket, line = encode(doc)
+            fh = files.get(bucket) or out.file(bucket)
+            fh.write(line + "\n")
+            count += 1
+            batch += 1
+            if progress and batch >= 1000:
+                progress(batch)
+                batch = 0
+        if progress and batch:
+            progress(batch)
+        out.count = count
+        stats.update(processes=1, main_documents=count, main_cpu_s=round(time.process_time() - started, 2))
+        return out
+    finally:
+        out.close()
 
 
 def _warm() -> None:
@@ -174,8 +231,10 @@ def _parallel(
     encode: Encoder,
     key: Callable[[SearchDocument], int],
     share: float,
+    out: Spool,
+    progress: Callable[[int], None] | None,
     stats: dict[str, Any],
-) -> Iterator[Encoded]:
+) -> None:
     cut = round(min(max(share, 0.0), 1.0) * 1000)  # key % 1000 < cut: this process
     cpu_started = time.process_time()
     wall_started = time.perf_counter()
@@ -183,16 +242,15 @@ def _parallel(
     ctx = multiprocessing.get_context("fork")
     batches_r, batches_w = ctx.Pipe(duplex=False)
     results_r, results_w = ctx.Pipe(duplex=False)
-    # Forked before this process starts any thread of its own, with the dictionaries already loaded (the
-    # caller's encoder has run on the first documents' names or loads them on import).
+    for conn in (batches_w, results_r):  # a whole batch fits: a write seldom waits for the reader's turn
+        _grow_pipe(conn.fileno())
+    # Forked before this process starts any thread of its own (the index writer's start after the analysis).
     worker = ctx.Process(
         target=_work,
-        args=(batches_r, results_w, batches_w, results_r, encode),
+        args=(batches_r, results_w, batches_w, results_r, encode, out.directory),
         name="yiwang-search-analysis",
         daemon=True,
     )
-    for conn in (batches_w, results_r):  # a whole batch fits: a write seldom waits for the reader's turn
-        _grow_pipe(conn.fileno())
     worker.start()
     batches_r.close()
     results_w.close()
@@ -240,7 +298,7 @@ def _parallel(
     worker_done: dict[str, Any] = {}
     waited = 0.0
 
-    def next_result() -> list[Encoded]:
+    def next_result() -> list[str]:
         nonlocal waited
         t0 = time.perf_counter()
         data = inbox.get()
@@ -258,8 +316,24 @@ def _parallel(
             raise AnalysisWorkerError(f"search index build: the analysis worker failed:\n{message[1]}")
         raise AnalysisWorkerError(f"search index build: unexpected message from the analysis worker: {message[0]!r}")
 
-    pending: deque[tuple[list[bool], list[Encoded], bool]] = deque()
+    order: dict[str, bytearray] = {}
+    out.order = order
+
+    def merge(batch: tuple[list[bool], list[str], bool]) -> None:
+        """Note whose line comes next in each bucket, in input order (the worker sends its batch's buckets)."""
+        to_worker, own, expects = batch
+        theirs, mine = iter(next_result() if expects else ()), iter(own)
+        for w in to_worker:
+            bucket = next(theirs) if w else next(mine)
+            bits = order.get(bucket)
+            if bits is None:
+                bits = order[bucket] = bytearray()
+            bits.append(w)
+
+    files = out.files
+    pending: deque[tuple[list[bool], list[str], bool]] = deque()
     mine = theirs = 0
+    reported = 0
     try:
         while True:
             item = feed.get()
@@ -276,16 +350,25 @@ def _parallel(
                 except OSError as exc:
                     next_result()  # the worker's own error, if it sent one
                     raise AnalysisWorkerError("search index build: the analysis worker is gone") from exc
-            own = [encode(doc) for doc, w in zip(docs, to_worker, strict=True) if not w]
+            own = []
+            for doc, w in zip(docs, to_worker, strict=True):
+                if not w:
+                    bucket, line = encode(doc)
+                    fh = files.get(bucket) or out.file(bucket)
+                    fh.write(line + "\n")
+                    own.append(bucket)
             mine += len(own)
             theirs += len(packed)
             pending.append((to_worker, own, bool(packed)))
-            # merge the oldest batches whose results are here (wait only when too many are in flight)
+            # the oldest batches whose results are here (wait only when too many are in flight)
             while pending and (not pending[0][2] or len(pending) > IN_FLIGHT or not inbox.empty()):
-                yield from _merge(pending.popleft(), next_result)
-        batches_w.close()  # the worker finishes what it has, reports and exits
+                merge(pending.popleft())
+            if progress and mine + theirs - reported >= 1000:
+                progress(mine + theirs - reported)
+                reported = mine + theirs
+        batches_w.close()  # the worker finishes what it has, closes its files, reports and exits
         while pending:
-            yield from _merge(pending.popleft(), next_result)
+            merge(pending.popleft())
         data = inbox.get()
         message = _loads(data) if data is not None else None
         if not message or message[0] != "done":
@@ -294,6 +377,8 @@ def _parallel(
             raise AnalysisWorkerError("search index build: the analysis worker ended without reporting")
         worker_done = message[1]
         worker.join(timeout=30)
+        if progress and mine + theirs > reported:
+            progress(mine + theirs - reported)
     finally:
         stop.set()
         with contextlib.suppress(OSError):
@@ -309,6 +394,7 @@ def _parallel(
         receiver.join(timeout=5)
         if worker.exitcode is not None:
             worker.close()
+    out.count = mine + theirs
     stats.update(
         processes=2,
         main_share=cut / 1000,
@@ -322,20 +408,8 @@ def _parallel(
     )
 
 
-def _merge(
-    batch: tuple[list[bool], list[Encoded], bool], next_result: Callable[[], list[Encoded]]
-) -> Iterator[Encoded]:
-    to_worker, own, expects = batch
-    if not expects:
-        yield from own
-        return
-    theirs, mine = iter(next_result()), iter(own)
-    for w in to_worker:
-        yield next(theirs) if w else next(mine)
-
-
-def _work(batches_r, results_w, batches_w, results_r, encode: Encoder) -> None:
-    """The worker: documents in, ``encode(doc)`` out, batch by batch, then ``("done", stats)``."""
+def _work(batches_r, results_w, batches_w, results_r, encode: Encoder, directory: Path) -> None:
+    """The worker: documents in; ``encode(doc)`` into its own bucket files, the buckets out; then its stats."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the builder, which ends the worker
     batches_w.close()  # so that the builder's end (or death) reads as end of input here
     results_r.close()
@@ -351,12 +425,24 @@ def _work(batches_r, results_w, batches_w, results_r, encode: Encoder) -> None:
 
     threading.Thread(target=read, daemon=True).start()
     count = 0
+    files: dict[str, Any] = {}
     try:
         unpack = _unpack
         while (data := inbox.get()) is not None:
-            out = [encode(unpack(packed)) for packed in _loads(data)]
-            count += len(out)
-            results_w.send_bytes(_dumps(out))
+            buckets = []
+            for packed in _loads(data):
+                bucket, line = encode(unpack(packed))
+                fh = files.get(bucket)
+                if fh is None:
+                    fh = files[bucket] = open(  # noqa: SIM115 - closed below
+                        directory / f"w{bucket}.jsonl", "w", encoding="utf-8", buffering=1 << 18
+                    )
+                fh.write(line + "\n")
+                buckets.append(bucket)
+            count += len(buckets)
+            results_w.send_bytes(_dumps(buckets))
+        for fh in files.values():
+            fh.close()
         done = {"pid": os.getpid(), "documents": count, "cpu_s": time.process_time() - started}
         results_w.send_bytes(_dumps(("done", done)))
     except BaseException:
