@@ -216,10 +216,10 @@ def test_an_exception_in_the_worker_fails_the_build_with_its_traceback(built, mo
     builder = os.getpid()
     encode = index.encode_bucketed
 
-    def failing(doc):
+    def failing(doc, *args, **kwargs):
         if os.getpid() != builder and doc.code == "T002000":
             raise ValueError("cannot analyse T002000")
-        return encode(doc)
+        return encode(doc, *args, **kwargs)
 
     monkeypatch.setattr(index, "encode_bucketed", failing)
     monkeypatch.setattr(parallel, "content_key", lambda doc: 999)  # every document goes to the worker
@@ -238,3 +238,21 @@ def test_a_failing_source_fails_the_build_and_ends_the_worker(built):
     with pytest.raises(ConnectionError, match="database went away"):
         built.build(documents(), parallel=True)
     _assert_clean(built, before)
+
+
+def test_state_kept_per_content_is_the_same_as_in_one_process(tmp_path):
+    """An encoder that marks the first document of each content (as the index's representatives do) marks the
+    same documents when a worker encodes part of them: a content's documents all go to one process."""
+
+    def first_marked(doc, seen):
+        content = (doc.title, doc.short_name, tuple(doc.aliases), tuple(doc.materials), doc.guide, doc.faq)
+        bucket, line = index.encode_bucketed(doc)
+        first = content not in seen
+        seen.add(content)
+        return ("0" if first else "1") + bucket, line + ("*" if first else "")
+
+    docs = many(3000)
+    alone = spooled(tmp_path, docs, lambda d, seen=set(): first_marked(d, seen), parallel=False)
+    shared = spooled(tmp_path, docs, lambda d, seen=set(): first_marked(d, seen), parallel=True, min_documents=0)
+    assert shared == alone
+    assert 100 < sum(line.endswith("*") for _, line in alone) < len(docs)
