@@ -45,7 +45,7 @@ Encoder = Callable[[SearchDocument], Encoded]
 
 # YIWANG_SEARCH_BUILD_PARALLEL=0 turns the worker off; the other two are for measurements.
 ENABLED = os.environ.get("YIWANG_SEARCH_BUILD_PARALLEL", "1") != "0"
-MAIN_SHARE = float(os.environ.get("YIWANG_SEARCH_BUILD_MAIN_SHARE", "0.3"))  # of the contents, for the builder
+MAIN_SHARE = float(os.environ.get("YIWANG_SEARCH_BUILD_MAIN_SHARE", "0.28"))  # of the titles, for the builder
 MIN_DOCUMENTS = int(os.environ.get("YIWANG_SEARCH_BUILD_PARALLEL_MIN", "50000"))  # smaller builds: one process
 
 BATCH = 250  # documents per message to the worker (and per feeder batch)
