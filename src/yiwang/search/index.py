@@ -65,7 +65,7 @@ def build_schema(version: str = SCHEMA_VERSION) -> tantivy.Schema:
         # The document's content digest (``content_digest``: everything of the document that its text score
         # depends on, but the department) and "1" on one document per content, its representative: a search
         # over the whole index walks the representatives and expands the winning contents (decision 0022).
-        sb.add_unsigned_field("content", stored=True, indexed=True)
+        sb.add_unsigned_field("content", indexed=True, fast=True)
         sb.add_text_field("rep", tokenizer_name="raw", index_option="basic")
     return sb.build()
 
@@ -721,6 +721,11 @@ def _keys_of(searcher: tantivy.Searcher, hits) -> list[str]:
     return [searcher.doc(address).get_first("key") for _, address in hits]
 
 
+def contents_of(searcher: tantivy.Searcher, addresses: list) -> list[int | None]:
+    """The content digests of documents (schema 4: the ``content`` fast field)."""
+    return searcher.fast_field_values("content", addresses)
+
+
 def _update(
     index: tantivy.Index,
     writer: tantivy.IndexWriter,
@@ -744,8 +749,8 @@ def _update(
     for start in range(0, len(keys), 1000):
         chunk = keys[start : start + 1000]
         query = tantivy.Query.boolean_query([(occur, tantivy.Query.term_set_query(SCHEMA, "key", chunk)), (occur, rep)])
-        for _, address in searcher.search(query, limit=2 * len(chunk), count=False).hits:
-            lost.add(int(searcher.doc(address).get_first("content")))
+        hits = searcher.search(query, limit=2 * len(chunk), count=False).hits
+        lost.update(c for c in contents_of(searcher, [address for _, address in hits]) if c is not None)
     first_new: dict[int, str] = {}
     for doc in upsert:
         first_new.setdefault(content_digest(doc), doc.key)
