@@ -73,7 +73,8 @@ def test_encode_bucketed_equals_the_original_encoding():
         bucket, line = index.encode_bucketed(doc)
         assert line == reference_encode(doc), doc.code
         assert index.encode(doc) == line
-        assert bucket == index._bucket(doc)
+        assert bucket == index._bucket(doc, rep=True)
+        assert index.encode_bucketed(doc, {index.content_digest(doc)})[0] == index._bucket(doc) != bucket
         parsed = json.loads(line)
         assert json.loads(base64.b64decode(parsed["card"])) == doc.card()
 

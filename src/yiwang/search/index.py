@@ -406,7 +406,7 @@ def encode_bucketed(doc: SearchDocument, reps: set[int] | None = None) -> tuple[
             '"}',
         )
     )
-    return ("0" if popularity > 0 else "1") + (region_code[:6] if region_code else ""), line
+    return ("0" if rep else "1" if popularity > 0 else "2") + (region_code[:6] if region_code else ""), line
 
 
 def encode(doc: SearchDocument, *, rep: bool = True) -> str:
@@ -419,10 +419,11 @@ def encode(doc: SearchDocument, *, rep: bool = True) -> str:
     return encode_bucketed(doc, None if rep else {content_digest(doc)})[1]
 
 
-def _bucket(doc: SearchDocument) -> str:
-    """Build order: popular documents first, then by county: the documents of one county (with its towns
-    and villages) get neighbouring ids, and so do the popular ones."""
-    return ("0" if doc.popularity > 0 else "1") + (doc.region_code[:6] if doc.region_code else "")
+def _bucket(doc: SearchDocument, *, rep: bool = False) -> str:
+    """Build order: the contents' representatives first, then the popular documents, then by county: the
+    representatives' search walks the head of each posting list (decision 0022), the documents of one county
+    (with its towns and villages) get neighbouring ids, and so do the popular ones."""
+    return ("0" if rep else "1" if doc.popularity > 0 else "2") + (doc.region_code[:6] if doc.region_code else "")
 
 
 class IndexStore:
