@@ -662,7 +662,7 @@ def main() -> None:
     part1, part2 = previous.get("submissions"), previous.get("monthly_report")
     with tempfile.TemporaryDirectory() as var:
         if "submissions" in parts:
-            with fresh_postgres("yiwang_ratings_bench") as url:
+            with fresh_postgres(os.environ.get("YIWANG_BENCH_SUBMISSIONS_DB", "yiwang_ratings_bench")) as url:
                 env = bench_env(var, url, YIWANG_SECRET_KEY=SECRET, YIWANG_RATINGS_MAX_PER_DEVICE_PER_HOUR="1000")
                 yiwang(env, "migrate", "-v0")
                 _django(url, var)

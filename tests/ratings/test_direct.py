@@ -2,8 +2,10 @@
 general path — one rating per target, every 差评 a rectification, rollups equal to a rebuild, the audit
 event staged and chained."""
 
+import datetime as dt
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -14,7 +16,7 @@ from django.utils import timezone
 
 from tests.ratings.factories import rate, served, world
 from yiwang.core import audit
-from yiwang.core.errors import Conflict, Throttled
+from yiwang.core.errors import Conflict, NotFound, PermissionDenied, Throttled, ValidationFailed
 from yiwang.core.models import AuditEvent, PendingAuditEvent
 from yiwang.ratings import direct, rollups, scale, tokens
 from yiwang.ratings.models import (
@@ -48,18 +50,19 @@ def _rollups() -> dict:
     }
 
 
+def _statements(queries) -> list[str]:
+    """The statements a submission ran (inside the test's transaction it runs in a savepoint)."""
+    return [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("PREPARE", "SAVEPOINT", "RELEASE"))]
+
+
 @postgres_only
-def test_common_case_is_two_statements(w):
+def test_a_good_rating_is_one_statement(w):
     _, invitation = served(w)
     with CaptureQueriesContext(connection) as queries:
         rating = rate(invitation, 5, device="phone-1")
-    statements = [  # inside the test's transaction the statement runs in a savepoint; in a request it is alone
-        q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("PREPARE", "SAVEPOINT", "RELEASE"))
-    ]
-    assert [s.split(" ", 2)[:2] for s in statements] == [
-        ["EXECUTE", "yiwang_rating_read_1"],
-        ["EXECUTE", "yiwang_rating_write_0"],
-    ]
+    # rating_submit reads the rating back for its callers; the API's answer does not (rating_submit_answer)
+    assert _statements(queries)[0].split(" ", 3)[:3] == ["/*", "yiwang_rating_record_0", "*/"]
+    assert len(_statements(queries)) == 2 and _statements(queries)[1].startswith("SELECT")
     stored = Rating.objects.get(pk=rating.pk)
     assert (stored.kind, stored.level, stored.channel, stored.invitation_id) == ("first", 5, "qr", invitation.pk)
     assert stored.department_id == w.dept.pk and stored.window_id == w.window.pk and stored.staff_id == w.clerk.pk
@@ -72,6 +75,281 @@ def test_common_case_is_two_statements(w):
     assert (follow.department_id, follow.window_id, follow.item_code) == (w.dept.pk, w.window.pk, stored.item_code)
     pending = PendingAuditEvent.objects.get(object_id=str(rating.pk))
     assert pending.action == "ratings.rating.submit" and pending.summary["level"] == 5
+
+
+@postgres_only
+def test_the_answer_is_one_statement_and_no_model(w):
+    from yiwang.ratings import services
+
+    _, invitation = served(w)
+    with CaptureQueriesContext(connection) as queries:
+        answer = services.rating_submit_answer(token=invitation.token, level=4, channel="sms", device="d")
+    assert len(_statements(queries)) == 1
+    assert isinstance(answer, direct.Recorded)
+    stored = Rating.objects.get(pk=answer.pk)
+    assert (
+        (answer.kind, answer.level, answer.is_bad) == (stored.kind, stored.level, stored.is_bad) == ("first", 4, False)
+    )
+
+
+def _rating_facts(pk: int) -> dict:
+    rating = Rating.objects.get(pk=pk)
+    skip = {"id", "target_id", "target_label", "invitation_id", "rated_at", "rated_on", "served_at", "device_hash"}
+    facts = {f.attname: getattr(rating, f.attname) for f in Rating._meta.concrete_fields if f.attname not in skip}
+    follow = RatingInvitation.objects.get(
+        target_kind=rating.target_kind, target_id=rating.target_id, purpose="follow_up"
+    )
+    skip_follow = {"id", "target_id", "target_label", "nonce", "created_at", "expires_at", "served_at"}
+    facts["follow"] = {
+        f.attname: getattr(follow, f.attname)
+        for f in RatingInvitation._meta.concrete_fields
+        if f.attname not in skip_follow
+    }
+    # the general action reads the clock again for these; the one statement uses the rating's time
+    facts["follow_expires_after"] = follow.expires_at - rating.rated_at
+    facts["follow_created_at_rating"] = abs(follow.created_at - rating.rated_at) < dt.timedelta(seconds=5)
+    facts["claimed_at_rated_at"] = RatingInvitation.objects.get(pk=rating.invitation_id).used_at == rating.rated_at
+    facts["device_hashed"] = bool(rating.device_hash)
+    event = PendingAuditEvent.objects.get(object_id=str(pk), action="ratings.rating.submit")
+    facts["audit"] = {
+        "actor": (event.actor_id, event.actor_label),
+        "object_type": event.object_type,
+        "region_code": event.region_code,
+        "summary": {**event.summary, "target": event.summary["target"].split(":")[0]},
+        "target_is_the_rated_one": event.summary["target"] == f"{rating.target_kind}:{rating.target_id}",
+        "context": (event.request_id, event.ip, event.channel),
+        "at_rating": abs(event.occurred_at - rating.rated_at) < dt.timedelta(seconds=5),
+    }
+    facts["queued"] = sorted(
+        (
+            q.rated_on == rating.rated_on,
+            q.region_code,
+            q.department_id,
+            q.hall_id,
+            q.window_id,
+            q.staff_id,
+            q.item_code,
+            q.channel,
+            q.level,
+        )
+        for q in PendingRatingRollup.objects.filter(level=rating.level, channel=rating.channel)
+    )[-1:]
+    return facts
+
+
+@postgres_only
+@pytest.mark.parametrize(
+    "submission",
+    [
+        {"level": 5},
+        {"level": 4, "channel": "sms", "reasons": ["p_friendly", "p_efficient"], "indicators": {"service_level": 5}},
+        {"level": 3, "channel": "kiosk", "reasons": ["other", "s_wait"], "text": "等候  时间\n略长 13800138000"},
+        {"level": 5, "anonymous": True, "contact_name": "不记名"},
+        {"level": 4, "contact_name": "  王五  "},
+    ],
+)
+def test_the_one_statement_writes_what_the_general_action_writes(w, monkeypatch, submission):
+    """Same rating columns, 追评 invitation, staged audit event and queued rollup row as the general action."""
+    from yiwang.core import context
+    from yiwang.ratings import services
+
+    monkeypatch.setattr(audit, "flush_soon", lambda: None)  # keep the staged events to compare them
+    monkeypatch.setattr(rollups, "flush_soon", lambda: None)  # and the queued rows
+    token = context.activate(context.RequestContext(request_id="r-1", ip="10.0.0.1", channel="api"))
+    try:
+        kwargs = {"channel": "qr", "device": "phone-1", **submission}
+        _, fast_inv = served(w)
+        fast = direct.record(token=fast_inv.token, **kwargs)
+        assert isinstance(fast, direct.Recorded)
+        _, slow_inv = served(w)
+        with monkeypatch.context() as m:
+            m.setattr(direct, "record", lambda **kw: None)
+            m.setattr(direct, "submit", lambda **kw: None)
+            slow = services.rating_submit(token=slow_inv.token, **{**kwargs, "device": "phone-2"})
+    finally:
+        context.reset(token)
+    assert _rating_facts(fast.pk) == _rating_facts(slow.pk)
+    assert fast.level == slow.level and fast.kind == slow.kind and fast.is_bad == slow.is_bad is False
+    follow = RatingInvitation.objects.get(target_id=fast_inv.target_id, purpose="follow_up")
+    assert tokens.make(follow.pk, follow.nonce) == fast.follow_up_token
+
+
+def _nothing_written(invitation) -> None:
+    assert not Rating.objects.filter(invitation_id=invitation.pk).exists()
+    assert RatingInvitation.objects.get(pk=invitation.pk).used_at is None
+    assert not RatingInvitation.objects.filter(target_id=invitation.target_id, purpose="follow_up").exists()
+
+
+@postgres_only
+def test_the_claim_refuses_an_expired_invitation(w):
+    _, invitation = served(w)
+    RatingInvitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert direct.record(token=invitation.token, level=5, channel="qr") is None
+    _nothing_written(invitation)
+    with pytest.raises(Conflict) as error:
+        rate(invitation, 5)
+    assert error.value.code == "invitation_expired"
+
+
+@postgres_only
+def test_the_claim_refuses_a_used_invitation(w):
+    _, invitation = served(w)
+    first = direct.record(token=invitation.token, level=5, channel="qr")
+    assert first is not None
+    assert direct.record(token=invitation.token, level=4, channel="qr") is None
+    with pytest.raises(Conflict) as error:
+        rate(invitation, 4)
+    assert error.value.code == "invitation_used"
+    assert Rating.objects.filter(invitation_id=invitation.pk).count() == 1
+
+
+@postgres_only
+def test_the_claim_refuses_a_wrong_nonce_and_a_follow_up_invitation(w):
+    _, invitation = served(w)
+    forged = tokens.make(invitation.pk, "0" * 16)
+    assert direct.record(token=forged, level=5, channel="qr") is None
+    with pytest.raises(NotFound):
+        rate(SimpleNamespace(token=forged), 5)
+    first = rate(invitation, 5)
+    follow = RatingInvitation.objects.get(target_id=invitation.target_id, purpose="follow_up")
+    assert direct.record(token=first.follow_up_token, level=5, channel="qr") is None  # a 追评: general path
+    assert RatingInvitation.objects.get(pk=follow.pk).used_at is None
+
+
+@postgres_only
+@pytest.mark.parametrize(
+    ("submission", "code"),
+    [
+        ({"channel": "evaluator"}, "evaluator_device_required"),  # the window evaluator needs its device
+        ({"channel": "system"}, "rating_channel_invalid"),
+        ({"channel": "fax"}, "rating_channel_invalid"),
+        ({"indicators": {"usability": 5}}, "rating_indicator_invalid"),  # an online indicator, on-site service
+        ({"reasons": ["p_easy_online"]}, "rating_reason_invalid"),
+        ({"reasons": ["other"]}, "rating_text_required"),
+        ({"level": 9}, "rating_level_invalid"),
+    ],
+)
+def test_a_submission_the_rules_refuse_is_the_general_actions(w, submission, code):
+    _, invitation = served(w)
+    kwargs = {"level": 5, "channel": "qr", **submission}
+    assert direct.record(token=invitation.token, **kwargs) is None
+    _nothing_written(invitation)
+    with pytest.raises((ValidationFailed, PermissionDenied)) as error:
+        rate(invitation, **kwargs)
+    assert error.value.code == code
+    _nothing_written(invitation)
+
+
+@postgres_only
+def test_the_claim_checks_the_invitations_mode(w):
+    """A submission valid only for online service does not claim an on-site invitation (and vice versa)."""
+    _, onsite = served(w)
+    assert (
+        direct._accept(
+            level=5, channel="qr", indicators={"usability": 5}, reasons=(), text="", anonymous=False, now=timezone.now()
+        )[1]
+        == "online"
+    )
+    assert direct.record(token=onsite.token, level=5, channel="qr", indicators={"usability": 5}) is None
+    _nothing_written(onsite)
+    _, online = served(w)
+    RatingInvitation.objects.filter(pk=online.pk).update(mode="online")
+    recorded = direct.record(token=online.token, level=5, channel="qr", indicators={"usability": 4})
+    assert recorded is not None
+    assert Rating.objects.get(pk=recorded.pk).mode == "online"
+    _, via_kiosk = served(w)
+    RatingInvitation.objects.filter(pk=via_kiosk.pk).update(mode="online")
+    recorded = direct.record(token=via_kiosk.token, level=5, channel="kiosk", indicators={"service_level": 4})
+    assert Rating.objects.get(pk=recorded.pk).mode == "onsite"  # the kiosk rates on-site service
+
+
+@postgres_only
+def test_the_claim_refuses_a_service_not_yet_given(w):
+    _, invitation = served(w)
+    RatingInvitation.objects.filter(pk=invitation.pk).update(served_at=timezone.now() + dt.timedelta(minutes=5))
+    assert direct.record(token=invitation.token, level=5, channel="qr") is None
+    with pytest.raises(Conflict) as error:
+        rate(invitation, 5)
+    assert error.value.code == "rating_before_service"
+    _nothing_written(invitation)
+
+
+@postgres_only
+def test_a_named_invitation_is_claimed_only_anonymously(w):
+    _, invitation = served(w, person=w.citizen)
+    assert direct.record(token=invitation.token, level=5, channel="qr") is None
+    _nothing_written(invitation)
+    assert direct.record(token=invitation.token, level=5, channel="qr", anonymous=True) is not None
+
+
+@postgres_only
+@override_settings(RATINGS={"MAX_PER_DEVICE_PER_HOUR": 2})
+def test_the_claim_counts_the_devices_ratings(w):
+    invitations = [served(w)[1] for _ in range(3)]
+    for invitation in invitations[:2]:
+        assert direct.record(token=invitation.token, level=5, channel="qr", device="same") is not None
+    assert direct.record(token=invitations[2].token, level=5, channel="qr", device="same") is None
+    _nothing_written(invitations[2])
+    with pytest.raises(Throttled):
+        rate(invitations[2], 5, device="same")
+    assert direct.record(token=invitations[2].token, level=5, channel="qr", device="other") is not None
+
+
+@postgres_only
+def test_a_bad_rating_falls_back_to_the_two_statement_path(w):
+    _, invitation = served(w)
+    assert direct.record(token=invitation.token, level=2, channel="qr", reasons=["b_wait"]) is None
+    _nothing_written(invitation)
+    with CaptureQueriesContext(connection) as queries:
+        rating = rate(invitation, 2, reasons=("b_wait",))
+    assert [s.split(" ", 3)[1] for s in _statements(queries)][:2] == ["yiwang_rating_read_0", "yiwang_rating_write_1"]
+    assert Rectification.objects.filter(rating_id=rating.pk).exists()
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_concurrent_double_submission_rates_once():
+    from django.db import connections
+
+    from yiwang.ratings import services
+
+    w = world()
+    _, invitation = served(w)
+    barrier, outcomes = threading.Barrier(2), []
+
+    def submit(level):
+        try:
+            barrier.wait()
+            answer = services.rating_submit_answer(token=invitation.token, level=level, channel="qr")
+            outcomes.append(("ok", answer.pk))
+        except Conflict as exc:
+            outcomes.append(("conflict", exc.code))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit, args=(level,)) for level in (5, 4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(o[0] for o in outcomes) == ["conflict", "ok"]
+    assert [o[1] for o in outcomes if o[0] == "conflict"] == ["invitation_used"]
+    assert Rating.objects.filter(invitation_id=invitation.pk).count() == 1
+    assert RatingInvitation.objects.filter(target_id=invitation.target_id, purpose="follow_up").count() == 1
+    assert PendingAuditEvent.objects.count() + AuditEvent.objects.filter(action="ratings.rating.submit").count() == 1
+
+
+def test_the_answer_is_the_same_on_every_path(w):
+    """SQLite (the general action) and PostgreSQL (the one statement) answer the same fields."""
+    from yiwang.ratings import services
+
+    _, invitation = served(w)
+    answer = services.rating_submit_answer(token=invitation.token, level=5, channel="qr")
+    stored = Rating.objects.get(pk=answer.pk)
+    assert (answer.kind, answer.level, answer.is_bad) == ("first", 5, False) == (stored.kind, stored.level, False)
+    follow = RatingInvitation.objects.get(target_id=invitation.target_id, purpose="follow_up")
+    assert answer.follow_up_token == tokens.make(follow.pk, follow.nonce)
+    assert isinstance(answer, direct.Recorded) == (connection.vendor == "postgresql")
 
 
 @postgres_only
@@ -247,7 +525,7 @@ def test_a_bad_rating_by_token_equals_the_general_action(w, monkeypatch, django_
     _, slow_inv = served(w)
     with CaptureQueriesContext(connection) as queries:
         fast = rate(fast_inv, level, reasons=("b_wait",), device="phone-1")
-    assert any(q["sql"].startswith("EXECUTE yiwang_rating_write_1") for q in queries.captured_queries)
+    assert any(q["sql"].startswith("/* yiwang_rating_write_1 */") for q in queries.captured_queries)
     with monkeypatch.context() as m:
         m.setattr(direct, "submit", lambda **kw: None)
         slow = services.rating_submit(

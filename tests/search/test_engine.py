@@ -1,5 +1,7 @@
 """The index and the engine over a small sample (no database)."""
 
+import json
+
 import pytest
 
 from yiwang.search.engine import Filters
@@ -373,3 +375,182 @@ def test_serving_engine_freezes_the_collector_after_each_lexicon_build(store, mo
     assert len(frozen) == 2  # the lexicon and suggester, then the suggester's bigram index
     engine._refresh(key=None)  # nothing changed: no rebuild, nothing frozen
     assert len(frozen) == 2
+
+
+def _ties_and_departments():
+    """Many implementations of few contents, departments that match some queries, a few popular ones."""
+    import random
+
+    rng = random.Random(11)
+    titles = ["办理往来港澳通行证", "普通护照签发", "港澳通行证签注", "社会保险登记", "律师执业许可", "护照"]
+    depts = ["公安局", "司法局", "人力资源和社会保障局", "出入境护照科", "港澳通行证受理中心", "律师协会"]
+    regions = [GD, GZ, TIANHE, SZ]
+    # 40 contents with the same score for 遗嘱公证 (their guides do not match); the first document of each (its
+    # representative) in Shenzhen, the others elsewhere: ahead of them in index order (buckets by region)
+    tied = [
+        doc(
+            f"W{i:04d}",
+            "遗嘱公证",
+            region=SZ if i < 40 else rng.choice([GD, GZ]),
+            guide=f"第{i if i < 40 else rng.randrange(40)}号窗口",
+        )
+        for i in range(160)
+    ]
+    return tied + [
+        doc(
+            f"T{i:04d}",
+            titles[rng.randrange(len(titles))] + rng.choice(["", "（变更）", "（遗失补办）"]),
+            region=regions[rng.randrange(len(regions))],
+            dept=rng.choice(depts),
+            materials=rng.choice([(), ("居民身份证",), ("护照", "照片")]),
+            popularity=rng.choice([0] * 12 + [3, 900]),
+        )
+        for i in range(900)
+    ]
+
+
+def _representatives(store) -> dict[int, list[str]]:
+    """content digest → keys of its representatives, for every content in the index."""
+    import tantivy
+
+    from yiwang.search.index import SCHEMA, contents_of
+
+    searcher = store.searcher()
+    everything = searcher.search(tantivy.Query.all_query(), limit=searcher.num_docs, count=False).hits
+    rep = tantivy.Query.term_query(SCHEMA, "rep", "1")
+    reps = {(a.segment_ord, a.doc) for _, a in searcher.search(rep, limit=searcher.num_docs, count=False).hits}
+    out: dict[int, list[str]] = {}
+    for (_, address), content in zip(everything, contents_of(searcher, [a for _, a in everything]), strict=True):
+        keys = out.setdefault(content, [])
+        if (address.segment_ord, address.doc) in reps:
+            keys.append(searcher.doc(address).get_first("key"))
+    return out
+
+
+def _same_results_with_and_without_representatives(engine, queries, regions):
+    for query in queries:
+        for region in regions:
+            for limit, offset, facets in ((10, 0, False), (20, 0, True), (10, 30, False), (50, 950, False)):
+                engine.representatives = True
+                got = engine.search(query, region_code=region, limit=limit, offset=offset, facets=facets)
+                engine.representatives = False
+                expected = engine.search(query, region_code=region, limit=limit, offset=offset, facets=facets)
+                assert [(h.card["code"], h.score) for h in got.hits] == [
+                    (h.card["code"], h.score) for h in expected.hits
+                ], (query, region, offset)
+                assert (got.total, got.facets) == (expected.total, expected.facets)
+
+
+QUERIES = ["港澳通行证", "护照", "社保", "律师 执业", "gatxz", "hz", "护照 签发", "公安局", "遗嘱公证"]
+
+
+def test_representatives_give_the_results_of_a_search_over_every_document(tmp_path):
+    from yiwang.search.engine import SearchEngine
+
+    docs = _ties_and_departments()
+    store = IndexStore(tmp_path / "ix")
+    store.build(docs)
+    reps = _representatives(store)
+    assert len(reps) < len(docs) / 10 and all(len(keys) == 1 for keys in reps.values())
+    engine = SearchEngine(store)
+    _same_results_with_and_without_representatives(engine, QUERIES, [None, GD, GZ, TIANHE, SZ])
+    assert engine.search("护照", filters=Filters(department="公安局")).total > 0  # filtered: every match walked
+
+
+def test_representatives_are_kept_one_per_content_through_updates(tmp_path):
+    from yiwang.search.engine import SearchEngine
+
+    docs = _ties_and_departments()
+    current = {d.key: d for d in docs}
+    store = IndexStore(tmp_path / "ix")
+    store.build(docs)
+
+    def fetch(keys):
+        return [current[k] for k in keys if k in current]
+
+    reps = _representatives(store)
+    # withdraw every representative of three contents, and one content entirely
+    victims = [keys[0] for keys in list(reps.values())[:3]]
+    content_gone = next(c for c, keys in reps.items() if keys[0] not in victims)
+    gone_keys = [d.key for d in docs if index_content(d) == content_gone]
+    for key in [*victims, *gone_keys]:
+        current.pop(key, None)
+    result = store.apply(delete=[*victims, *gone_keys], fetch=fetch)
+    assert result["promoted"] == 3
+    # a new content, a new document of an existing content, and a representative changing its content
+    moved = _representatives(store)
+    changer = next(keys[0] for keys in moved.values() if keys)
+    new = [
+        doc("NEW1", "全新的事项名称", region=GZ),
+        doc("NEW2", "全新的事项名称", region=SZ),
+        doc("NEW3", docs[5].title, region=GZ, materials=docs[5].materials, dept="公安局"),
+        doc(changer.split(":")[1], "变更后的名称", region=TIANHE),
+    ]
+    current.update({d.key: d for d in new})
+    assert store.apply(upsert=new, fetch=fetch)["promoted"] == 1
+    store.refresh()
+    reps = _representatives(store)
+    assert content_gone not in reps
+    assert all(len(keys) == 1 for keys in reps.values()), {c: k for c, k in reps.items() if len(k) != 1}
+    assert reps[index_content(new[0])] == ["item:NEW1"]
+    assert set(reps) == {index_content(d) for d in current.values()}
+    engine = SearchEngine(store)
+    _same_results_with_and_without_representatives(engine, [*QUERIES, "全新 事项"], [None, GZ, TIANHE])
+
+
+def test_a_rebuild_replays_updates_with_representatives(tmp_path):
+    docs = _ties_and_departments()[:200]
+    store = IndexStore(tmp_path / "ix")
+    store.build(docs)
+    first = docs[0]
+    twin = doc("TWIN", first.title, region=SZ, materials=first.materials)
+
+    def documents():
+        yield from docs[1:]
+        store.apply(delete=[first.key], fetch=lambda keys: [])  # withdrawn while the rebuild runs
+        store.apply(upsert=[twin], fetch=lambda keys: [])
+
+    store.build(documents(), replay=lambda keys: [twin] if "item:TWIN" in keys else [])
+    store.refresh()
+    reps = _representatives(store)
+    assert all(len(keys) == 1 for keys in reps.values())
+    assert set(reps) == {index_content(d) for d in [*docs[1:], twin]}
+
+
+def test_an_index_of_schema_3_is_read_and_its_updates_wait_for_a_rebuild(tmp_path, caplog):
+    import tantivy
+
+    from yiwang.search import index
+    from yiwang.search.engine import SearchEngine
+
+    path = tmp_path / "ix"
+    gen = path / "gen-old"
+    gen.mkdir(parents=True)
+    (gen / "SCHEMA_VERSION").write_text("3")
+    old = tantivy.Index(index.build_schema("3"), path=str(gen))
+    writer = old.writer(heap_size=15_000_000, num_threads=1)
+    for d in SAMPLE:  # a schema-3 line: without the content digest and the flag
+        line = json.loads(index.encode(d))
+        line.pop("content"), line.pop("rep")
+        writer.add_json(json.dumps(line, ensure_ascii=False))
+    writer.commit()
+    writer.wait_merging_threads()
+    (path / "CURRENT").write_text("gen-old")
+    store = IndexStore(path)
+    assert store.schema_version == "3" and store.stats()["rebuild_needed"]
+    engine = SearchEngine(store)
+    assert codes(engine.search("护照"))[:1] == ["P1"]
+    with caplog.at_level("WARNING"):
+        assert store.apply(upsert=[doc("N1", "无人知晓的事项")]) == {"upserted": 0, "deleted": 0, "deferred": 1}
+    assert "wait for `yiwang search rebuild`" in caplog.text
+    assert engine.search("无人知晓").total == 0
+    store.build(SAMPLE)
+    store.refresh()
+    assert store.schema_version == index.SCHEMA_VERSION and not store.stats()["rebuild_needed"]
+    assert codes(engine.search("护照"))[:1] == ["P1"]
+
+
+def index_content(d):
+    from yiwang.search.index import content_digest
+
+    return content_digest(d)

@@ -9,8 +9,9 @@ from yiwang.search.documents import Action, SearchDocument
 from .conftest import SAMPLE
 
 
-def reference_encode(doc: SearchDocument) -> str:
-    """The encoder as it was before ``encode_bucketed`` (commit 2ecf5a8), kept as the expected output."""
+def reference_encode(doc: SearchDocument, *, rep: bool = True) -> str:
+    """The encoder as it was before ``encode_bucketed`` (commit 2ecf5a8), kept as the expected output, with the
+    content digest and the representative flag of schema 4."""
     card = base64.b64encode(index.card_json(doc).encode()).decode("ascii")
     return (
         f'{{"key":{index._string(doc.key)}'
@@ -22,6 +23,8 @@ def reference_encode(doc: SearchDocument) -> str:
         + index._facets_json(doc.kind, doc.level, tuple(doc.themes), tuple(doc.service_objects), bool(doc.online))
         + index._boost_json(float(doc.popularity))
         + f',"facet_id":{index.facet_id(index.doc_facets(doc))}'
+        + f',"content":{index.content_digest(doc)}'
+        + (',"rep":"1"' if rep else "")
         + f',"card":"{card}"}}'
     )
 
@@ -70,7 +73,8 @@ def test_encode_bucketed_equals_the_original_encoding():
         bucket, line = index.encode_bucketed(doc)
         assert line == reference_encode(doc), doc.code
         assert index.encode(doc) == line
-        assert bucket == index._bucket(doc)
+        assert bucket == index._bucket(doc, rep=True)
+        assert index.encode_bucketed(doc, {index.content_digest(doc)})[0] == index._bucket(doc) != bucket
         parsed = json.loads(line)
         assert json.loads(base64.b64decode(parsed["card"])) == doc.card()
 
@@ -82,3 +86,23 @@ def test_facet_ids_survive_the_bounded_cache_being_emptied(monkeypatch):
     first = [index.encode_bucketed(d)[1] for d in docs]
     assert len(index._FACET_IDS) <= 2
     assert [index.encode_bucketed(d)[1] for d in docs] == first == [reference_encode(d) for d in docs]
+
+
+def test_content_digest_names_what_text_scores_depend_on_but_the_department():
+    fields = {"kind": "item", "title": "护照补办", "materials": ["身份证"], "guide": "带证件"}
+    base = SearchDocument(code="A", department="甲局", **fields)
+    same = SearchDocument(code="B", department="乙局", region_code="440106000000", **fields)
+    assert index.content_digest(base) == index.content_digest(same)
+    for change in ({"title": "护照"}, {"short_name": "护照"}, {"aliases": ["x"]}, {"materials": []}, {"faq": "问"}):
+        other = SearchDocument(**{**base.__dict__, **change})
+        assert index.content_digest(other) != index.content_digest(base), change
+    assert 0 <= index.content_digest(base) < 2**63
+
+
+def test_the_first_document_of_each_content_is_its_representative():
+    docs = [SearchDocument(kind="item", code=f"C{i}", title="护照" if i % 2 else "签证") for i in range(5)]
+    reps: set[int] = set()
+    flags = ['"rep":"1"' in index.encode_bucketed(d, reps)[1] for d in docs]
+    assert flags == [True, True, False, False, False]
+    assert reps == {index.content_digest(docs[0]), index.content_digest(docs[1])}
+    assert index.encode(docs[2], rep=False) == reference_encode(docs[2], rep=False)

@@ -161,6 +161,14 @@ def _stored_keys(store: IndexStore) -> list[tuple[int, int, str]]:
     return sorted((a.segment_ord, a.doc, searcher.doc(a)["key"][0]) for _, a in hits)
 
 
+def _representatives(store: IndexStore) -> list[str]:
+    import tantivy
+
+    searcher = store.searcher()
+    query = tantivy.Query.term_query(index.SCHEMA, "rep", "1", index_option="basic")
+    return sorted(searcher.doc(a)["key"][0] for _, a in searcher.search(query, limit=10_000, count=False).hits)
+
+
 def test_a_parallel_build_is_the_same_index(tmp_path, monkeypatch):
     docs = many(4000)
     one, two = IndexStore(tmp_path / "one"), IndexStore(tmp_path / "two")
@@ -170,6 +178,8 @@ def test_a_parallel_build_is_the_same_index(tmp_path, monkeypatch):
     assert r1["analysis"]["processes"] == 1 and r2["analysis"]["processes"] == 2
     assert r2["documents"] == len(docs)
     assert _stored_keys(one) == _stored_keys(two)
+    assert _representatives(one) == _representatives(two)  # the first document of each content, both times
+    assert len(_representatives(one)) > 60  # (60 titles × guide variants)
     queries = ["护照", "港澳通行证", "台湾", "社保", "养老金", "公司设立", "律师", "gjj", "huzhao", "遗失补办"]
     assert _results(one, queries) == _results(two, queries)
     assert multiprocessing.active_children() == []

@@ -150,7 +150,7 @@ def _device(request) -> str:
 def submit(request, token: str, payload: RatingIn):
     device = selectors.device_by_key(request.headers.get("X-Evaluator-Key", ""))
     user = request.user if request.user.is_authenticated else None
-    rating = services.rating_submit(
+    rating = services.rating_submit_answer(
         token=token,
         actor=user,
         device=_device(request),

@@ -95,7 +95,7 @@ def outcome(*, token: str, payload: dict, device: str) -> tuple[int, dict]:
     """(status, body) of an anonymous plain submission — exactly what the Ninja operation and its
     exception handlers (``yiwang.api``) answer, for this view and for the WSGI route (decision 0014)."""
     try:
-        rating = services.rating_submit(token=token, actor=None, device=device, evaluator_device=None, **payload)
+        rating = services.rating_submit_answer(token=token, actor=None, device=device, evaluator_device=None, **payload)
     except DomainError as exc:
         return exc.status, exc.as_dict()
     except OverflowError:

@@ -23,6 +23,7 @@ goes through :func:`yiwang.ratings.services._rating_submit`, which this module n
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -32,7 +33,7 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from yiwang.core import audit, context, crypto, prepared
-from yiwang.core.errors import Throttled, ValidationFailed
+from yiwang.core.errors import DomainError, Throttled, ValidationFailed
 from yiwang.core.ids import mask_identifiers_in_text
 from yiwang.core.models import PendingAuditEvent
 
@@ -419,6 +420,203 @@ def _write(inv: dict, accepted: scale.Accepted, *, now: dt.datetime, name: str, 
     transaction.on_commit(rollups.flush_soon)
     obj.follow_up_token = tokens.make(row[1], follow_nonce)
     return obj
+
+
+# --- a good rating in one statement (decision 0021) -------------------------------------------------------
+# The claim itself checks every rule the invitation decides (nonce, unused, not expired, a first rating, served
+# before now, no named evaluator unless anonymous, the service mode the submission was valid for, the device's
+# hourly limit), so there is no read before the write. Anything the statement does not claim — and every
+# unusual submission — goes to :func:`submit` and then the general action, which give the precise answer.
+_RECORD_TYPES = {
+    **_PARAMS,
+    "anonymous": "boolean",
+    "max_device": "integer",
+    "want_mode": "text",
+    "rating_mode": "text",
+    "level": "smallint",
+}
+
+
+def _record_sql(reasons: bool) -> str:
+    inv_table, rating_table = RatingInvitation._meta.db_table, Rating._meta.db_table
+    source = {**_RATING_SOURCE, "mode": "COALESCE(%(rating_mode)s, inv.mode)"}
+    rating_values = ", ".join(v if c == "mode" else _source(v) for c, v in source.items() if c in _RATING)
+    follow_values = ", ".join(_source(_FOLLOW_SOURCE[c]) for c in _FOLLOW)
+    ctes = [_queue_cte("rollup", PendingRatingRollup, {**_QUEUED, "channel": "%(channel)s", "level": "%(level)s"})]
+    if reasons:
+        ctes.append(
+            _queue_cte("reason", PendingReasonRollup, {**_QUEUED, "level": "%(level)s", "reasons": "%(reason_set)s"})
+        )
+    audit_source = {
+        **{k: v if k != "occurred_at" else "%(now)s" for k, v in _AUDIT_SOURCE.items()},
+        "region_code": "inv.region_code",
+        # the summary audit.record gives the general action's event (jsonb: key order is not kept anyway)
+        "summary": "jsonb_build_object('target', inv.target_kind || ':' || inv.target_id, 'level', %(level)s, "
+        "'kind', 'first', 'channel', %(channel)s)",
+    }
+    audit_values = ", ".join(v if v.startswith(("inv.", "jsonb_", "%(")) else _source(v) for v in audit_source.values())
+    device_count = (
+        f"(SELECT COUNT(*) FROM {rating_table} "  # noqa: S608 - identifiers from models
+        "WHERE device_hash = %(device_hash)s AND rated_at >= %(since)s)"
+    )
+    return (
+        f"WITH inv AS (UPDATE {inv_table} SET used_at = %(now)s WHERE id = %(id)s AND nonce = %(nonce)s "  # noqa: S608
+        f"AND used_at IS NULL AND expires_at >= %(now)s AND purpose = 'first' AND served_at <= %(now)s "
+        f"AND (%(anonymous)s OR (person_id IS NULL AND phone_encrypted = '')) "
+        f"AND (%(want_mode)s = '' OR mode = %(want_mode)s) "
+        f"AND (%(device_hash)s = '' OR {device_count} < %(max_device)s) "
+        f"RETURNING id, mode, target_label, {', '.join(_FROM_INVITATION)}), "
+        f"rating AS (INSERT INTO {rating_table} ({', '.join(_RATING)}, invitation_id) "
+        f"SELECT {rating_values}, inv.id FROM inv RETURNING id), "
+        f"follow AS (INSERT INTO {inv_table} ({', '.join(_FOLLOW)}) SELECT {follow_values} FROM inv RETURNING id), "
+        f"{', '.join(ctes)}, "
+        f"event AS (INSERT INTO {PendingAuditEvent._meta.db_table} ({', '.join(audit_source)}, object_id) "
+        f"SELECT {audit_values}, rating.id::text FROM rating, inv) "
+        f"SELECT rating.id, follow.id FROM rating, follow"
+    )
+
+
+@functools.lru_cache(maxsize=2)
+def _record_statement(reasons: bool) -> prepared.RawStatement:
+    return prepared.RawStatement(f"yiwang_rating_record_{int(reasons)}", _record_sql(reasons), _RECORD_TYPES)
+
+
+class Recorded:
+    """What the answer to a rating recorded by :func:`record` needs — no model instance (decision 0021)."""
+
+    __slots__ = ("follow_up_token", "level", "pk")
+    kind = scale.Kind.FIRST.value
+    is_bad = False
+
+    def __init__(self, pk: int, level: int, follow_up_token: str):
+        self.pk, self.level, self.follow_up_token = pk, level, follow_up_token
+
+
+_GOOD = frozenset(int(level) for level in scale.GOOD_LEVELS)
+_SUBMISSION_ONLY = scale.Mode.ONSITE  # the mode of the evaluator and kiosk channels, whatever the target's
+
+
+def _accept(*, level, channel, indicators, reasons, text, anonymous, now) -> tuple[scale.Accepted, str] | None:
+    """The submission normalised by :func:`scale.check_submission` and the invitation mode it needs ('' =
+    either), or None when it is not valid for every mode it could meet the same way (the general path says)."""
+    results = {}
+    for mode in scale.Mode:
+        try:
+            results[mode] = scale.check_submission(
+                scale.Submission(
+                    level=level,
+                    channel=channel,
+                    kind=scale.Kind.FIRST,
+                    indicators=dict(indicators or {}),
+                    reasons=list(reasons or []),
+                    text=text,
+                    anonymous=anonymous,
+                ),
+                scale.TargetFacts(mode=mode, served_at=now),  # served before now: a condition of the claim
+                scale.Existing(),
+                now=now,
+            )
+        except DomainError:
+            continue
+    if not results:
+        return None
+    accepted = next(iter(results.values()))
+    if len(results) == 1:
+        return accepted, next(iter(results)).value
+    online, onsite = results[scale.Mode.ONLINE], results[scale.Mode.ONSITE]
+    # the same either way (the mode aside, which the evaluator and kiosk channels fix and others take from the
+    # invitation): any invitation mode will do
+    return (accepted, "") if online == dataclasses.replace(onsite, mode=online.mode) else None
+
+
+def record(
+    *,
+    token: str,
+    level: int,
+    channel: str,
+    indicators: dict | None = None,
+    reasons=(),
+    text: str = "",
+    anonymous: bool = False,
+    actor: Any = None,
+    contact_name: str = "",
+    contact_phone: str = "",
+    device: str = "",
+    evaluator_device: Any = None,
+) -> Recorded | None:
+    """A good first rating by token from an anonymous device, in one statement on PostgreSQL; None when the
+    submission is anything else or the statement claimed nothing (the caller then tries :func:`submit`)."""
+    if (
+        type(level) is not int
+        or level not in _GOOD
+        or evaluator_device is not None
+        or contact_phone
+        or connection.vendor != "postgresql"
+        or (actor is not None and getattr(actor, "is_authenticated", False))
+    ):
+        return None
+    now = timezone.now()
+    found = _accept(
+        level=level, channel=channel, indicators=indicators, reasons=reasons, text=text, anonymous=anonymous, now=now
+    )
+    if found is None:
+        return None
+    accepted, want_mode = found
+    if accepted.channel is scale.Channel.EVALUATOR or accepted.is_bad:
+        return None
+    name = "" if accepted.anonymous else (contact_name or "").strip()
+    if len(name) > 100:
+        return None
+    ident, nonce = tokens.parse(token)
+    config = conf.get()
+    follow_nonce = tokens.new_nonce()
+    ctx = context.current()
+    sorted_reasons = sorted(set(accepted.reasons))
+    params = {
+        "now": now,
+        "id": ident,
+        "nonce": nonce,
+        "anonymous": accepted.anonymous,
+        "want_mode": want_mode,
+        "device_hash": crypto.keyed_hash("device:" + device[:200]) if device else "",
+        "since": now - dt.timedelta(hours=1),
+        "max_device": config.MAX_PER_DEVICE_PER_HOUR,
+        "level": int(accepted.level),
+        "channel": accepted.channel.value,
+        "rating_mode": scale.Mode.ONSITE.value if accepted.channel in scale.ONSITE_CHANNELS else None,
+        "indicators": json.dumps(accepted.indicators, ensure_ascii=False),
+        "reasons": json.dumps(list(accepted.reasons), ensure_ascii=False),
+        "text": mask_identifiers_in_text(accepted.text),
+        "evaluator_name": name,
+        "day": rollups.local_date(now),
+        "follow_nonce": follow_nonce,
+        "expires_at": now + dt.timedelta(days=config.FOLLOW_UP_DAYS),
+        "request_id": ctx.request_id,
+        "ip": ctx.ip,
+        "request_channel": ctx.channel,
+    }
+    if sorted_reasons:
+        params["reason_set"] = json.dumps(sorted_reasons, ensure_ascii=False)
+    statement = _record_statement(bool(sorted_reasons))
+    if connection.in_atomic_block:
+        with transaction.atomic():  # a savepoint: a failing statement leaves the caller's transaction usable
+            row = prepared.execute_raw(statement, params)
+    elif connection.health_check_enabled and not connection.health_check_done:
+        # The statement is this request's connection health check (no SELECT 1 round trip): on a connection
+        # that died while idle nothing was written, and the two-statement path runs on a new connection.
+        connection.health_check_done = True
+        try:
+            row = prepared.execute_raw(statement, params)
+        except (OperationalError, InterfaceError):
+            connection.close()
+            return None
+    else:
+        row = prepared.execute_raw(statement, params)
+    if row is None:
+        return None
+    transaction.on_commit(audit.flush_soon)
+    transaction.on_commit(rollups.flush_soon)
+    return Recorded(row[0], int(accepted.level), tokens.make(row[1], follow_nonce))
 
 
 class _nothing:

@@ -268,8 +268,24 @@ def _claim_invitation(token: str, now: dt.datetime) -> RatingInvitation:
 def rating_submit(**kwargs: Any) -> Rating:
     """提交评价 — see :func:`_rating_submit`; a rating that loses a race for its target is a 409, not a 500.
 
-    On PostgreSQL the common case (a first rating that is not a 差评, by token) is written in one
-    statement by :mod:`yiwang.ratings.direct`; everything else, and SQLite, takes the general path."""
+    On PostgreSQL a good first rating by token is written in one statement by :func:`direct.record`
+    (decision 0021), a first 差评 by :func:`direct.submit` (decision 0014); everything else, and SQLite, takes
+    the general path."""
+    rating = _submit(kwargs)
+    if isinstance(rating, direct.Recorded):
+        recorded = rating
+        rating = Rating.objects.get(pk=recorded.pk)
+        rating.follow_up_token = recorded.follow_up_token
+    return rating
+
+
+def rating_submit_answer(**kwargs: Any) -> Rating | direct.Recorded:
+    """提交评价 for a caller that answers only the rating's ``pk``, ``kind``, ``level``, ``is_bad`` and
+    ``follow_up_token`` (the API): the one-statement path's rating is not read back (decision 0021)."""
+    return _submit(kwargs)
+
+
+def _submit(kwargs: dict[str, Any]) -> Rating | direct.Recorded:
     require_storable(
         channel=kwargs.get("channel", ""),
         text=kwargs.get("text", ""),
@@ -279,6 +295,9 @@ def rating_submit(**kwargs: Any) -> Rating:
         indicators=list(kwargs.get("indicators") or {}),
     )
     try:
+        recorded = direct.record(**kwargs)
+        if recorded is not None:
+            return recorded
         rating = direct.submit(**kwargs)
         return rating if rating is not None else _rating_submit(**kwargs)
     except IntegrityError:

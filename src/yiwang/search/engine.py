@@ -29,11 +29,14 @@ from typing import Any
 import tantivy
 
 from . import text
-from .index import SCHEMA, FacetValues, IndexStore, card_facets, region_prefixes
+from .index import SCHEMA, SCHEMA_VERSION, FacetValues, IndexStore, card_facets, contents_of, region_prefixes
 from .lexicon import PinyinLexicon, Suggester, Suggestion
 from .synonyms import SynonymTable
 
 POPULAR = tantivy.Query.term_query(SCHEMA, "tier", "popular", index_option="basic")
+REPRESENTATIVES = tantivy.Query.const_score_query(  # one document per content (schema 4, decision 0022)
+    tantivy.Query.term_query(SCHEMA, "rep", "1", index_option="basic"), 0.0
+)
 FIELD_BOOSTS = {"title": 4.0, "alias": 2.5, "dept": 0.8, "materials": 0.5, "faq": 0.5, "guide": 0.3}
 LONG_FIELDS = frozenset({"guide", "faq"})
 NAME_FIELDS = frozenset({"title", "alias"})
@@ -134,6 +137,9 @@ class SearchEngine:
         self.store = store
         self.result_cache = result_cache  # results remembered (0: none), see :meth:`search`
         self.freeze_gc = False  # serving processes: hide each new lexicon from the collector (see _built)
+        # search the whole index through one representative document per content (schema 4, decision 0022);
+        # off: every matching document is walked (as for a schema-3 index)
+        self.representatives = True
         self._results: OrderedDict[tuple, tuple[float, Results]] = OrderedDict()
         self._results_lock = threading.Lock()
         self._synonyms = synonyms
@@ -358,9 +364,17 @@ class SearchEngine:
         return tantivy.Query.boost_query(q, boost)
 
     def text_query(self, plan: Plan) -> tantivy.Query:
-        concept_queries = []
+        clauses = [clause for _, clause in self.text_clauses(plan)]
+        if not clauses:
+            return tantivy.Query.empty_query()
+        # One flat disjunction of (boosted) term queries: the same BM25 sum as grouping per concept, but
+        # tantivy can prune it (block-max WAND) instead of walking nested unions.
+        return tantivy.Query.boolean_query(clauses)
+
+    def text_clauses(self, plan: Plan) -> list[tuple[str, tuple[tantivy.Occur, tantivy.Query]]]:
+        """The text query's SHOULD clauses, each with the field it searches (``py`` for pinyin)."""
+        clauses = []
         for concept in plan.concepts:
-            clauses = []
             for position, (alternative, weight) in enumerate(concept.alternatives):
                 for fname, boost in FIELD_BOOSTS.items():
                     if position and fname in LONG_FIELDS:
@@ -369,31 +383,32 @@ class SearchEngine:
                         continue  # a lone character (无, 证) is in most guides: it ranks names, not texts
                     q = self._field_query(fname, alternative, boost * weight)
                     if q is not None:
-                        clauses.append((tantivy.Occur.Should, q))
+                        clauses.append((fname, (tantivy.Occur.Should, q)))
             for term in dict.fromkeys(concept.pinyin):
                 clauses.append(
                     (
-                        tantivy.Occur.Should,
-                        tantivy.Query.boost_query(
-                            tantivy.Query.term_query(SCHEMA, "py", term, index_option="freq"), PINYIN_BOOST
+                        "py",
+                        (
+                            tantivy.Occur.Should,
+                            tantivy.Query.boost_query(
+                                tantivy.Query.term_query(SCHEMA, "py", term, index_option="freq"), PINYIN_BOOST
+                            ),
                         ),
                     )
                 )
                 if concept.fuzzy and len(term) >= 5:
                     clauses.append(
                         (
-                            tantivy.Occur.Should,
-                            tantivy.Query.boost_query(
-                                tantivy.Query.fuzzy_term_query(SCHEMA, "py", term, distance=1), PINYIN_BOOST * 0.5
+                            "py",
+                            (
+                                tantivy.Occur.Should,
+                                tantivy.Query.boost_query(
+                                    tantivy.Query.fuzzy_term_query(SCHEMA, "py", term, distance=1), PINYIN_BOOST * 0.5
+                                ),
                             ),
                         )
                     )
-            concept_queries.extend(clauses)
-        if not concept_queries:
-            return tantivy.Query.empty_query()
-        # One flat disjunction of (boosted) term queries: the same BM25 sum as grouping per concept, but
-        # tantivy can prune it (block-max WAND) instead of walking nested unions.
-        return tantivy.Query.boolean_query(concept_queries)
+        return clauses
 
     @staticmethod
     def filter_clauses(filters: Filters | None) -> list[tuple[tantivy.Occur, tantivy.Query]]:
@@ -568,15 +583,23 @@ class SearchEngine:
         pool = max(offset + limit, FACET_TOP if facets else RERANK_POOL)
         base = [(tantivy.Occur.Must, matched), *filter_clauses]
         filtered = tantivy.Query.boolean_query(base) if filter_clauses else matched
-        searches: list[tuple[tantivy.Query, str | None]] = [(filtered, None)]
+        searches: list[tuple[tantivy.Query, str | None]] = []
+        if filter_clauses or not self.representatives or self.store.schema_version != SCHEMA_VERSION:
+            searches.append((filtered, None))
+            found = []
+        else:  # filters can differ between the documents of one content: those searches walk every match
+            found = self.whole_index(searcher, plan, matched, pool)
         for scope, clauses in self.region_scopes(region_code):
             in_scope = (tantivy.Occur.Must, tantivy.Query.const_score_query(scope, 0.0))
             searches.append((tantivy.Query.boolean_query([*base, in_scope, *clauses]), None))
         popular = (tantivy.Occur.Must, tantivy.Query.const_score_query(POPULAR, 0.0))
         searches.append((tantivy.Query.boolean_query([*base, popular, *region_clauses]), "boost"))
         best: dict[tuple[int, int], tuple[float, Any]] = {}
-        for q, weight in searches:
-            for score, address in searcher.search(q, limit=pool, count=False, weight_by_field=weight).hits:
+        for hits in chain(
+            [found],
+            (searcher.search(q, limit=pool, count=False, weight_by_field=weight).hits for q, weight in searches),
+        ):
+            for score, address in hits:
                 key = (address.segment_ord, address.doc)
                 seen = best.get(key)
                 if seen is None or score > seen[0]:
@@ -604,6 +627,68 @@ class SearchEngine:
             out.facets_over = len(top)
         out.took_ms = _ms(started)
         return out
+
+    def whole_index(
+        self, searcher: tantivy.Searcher, plan: Plan, matched: tantivy.Query, pool: int
+    ) -> list[tuple[float, Any]]:
+        """What the text query alone over the whole index contributes to the top ``pool`` (decision 0022).
+
+        Documents with one content digest (``index.content_digest``) get the same text score but for the
+        department field, and exact ties are what keep tantivy from pruning (a service implemented in every
+        region: thousands of documents share the top score). So the whole-index search runs in three parts:
+
+        - the text query without its department clauses over the representatives (one document per content):
+          each content's score, which is the exact score of every document of it whose department does not
+          match, and a lower bound for the others;
+        - the contents expanded best first, in groups of equal score: each group's documents in index order
+          (the order in which equal scores rank), at most ``pool`` per group, until ``pool`` documents are
+          there — every document of a later group ranks below all of them;
+        - the full text query over the documents whose department matches (their exact score).
+
+        Every score is at most the document's score in the one text search, and exact in its own part, so the
+        caller's merge (the highest score per document) gives the same top ``pool`` — hits and scores — as
+        the text search over every document (a test compares them).
+        """
+        content: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        department: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        for fname, clause in self.text_clauses(plan):
+            (department if fname == "dept" else content).append(clause)
+        must = tantivy.Occur.Must
+        found: list[tuple[float, Any]] = []
+        if department:
+            matches = tantivy.Query.const_score_query(tantivy.Query.boolean_query(department), 0.0)
+            query = tantivy.Query.boolean_query([(must, matched), (must, matches)])
+            found.extend(searcher.search(query, limit=pool, count=False).hits)
+        if not content:
+            return found
+        query = tantivy.Query.boolean_query([(must, tantivy.Query.boolean_query(content)), (must, REPRESENTATIVES)])
+        limit = pool
+        while True:
+            hits = searcher.search(query, limit=limit, count=False).hits
+            digests = contents_of(searcher, [address for _, address in hits])
+            expanded: list[tuple[float, Any]] = []
+            start, complete = 0, True
+            while start < len(hits) and len(expanded) < pool:
+                score = hits[start][0]
+                end = start + 1
+                while end < len(hits) and hits[end][0] == score:
+                    end += 1
+                if end == len(hits) == limit:  # this group may go on beyond the contents returned: ask for more
+                    complete = False
+                    break
+                terms = [
+                    (tantivy.Occur.Should, tantivy.Query.term_query(SCHEMA, "content", digest))
+                    for digest in dict.fromkeys(digests[start:end])
+                    if digest is not None
+                ]
+                members = tantivy.Query.const_score_query(tantivy.Query.boolean_query(terms), 1.0)
+                expanded.extend(
+                    (score, address) for _, address in searcher.search(members, limit=pool, count=False).hits
+                )
+                start = end
+            if complete:
+                return found + expanded
+            limit *= 4
 
     def count(
         self, searcher: tantivy.Searcher, plan: Plan, filtered: tantivy.Query, filters: Filters | None

@@ -37,12 +37,17 @@ from . import parallel as parallel_analysis
 from . import text
 from .documents import SearchDocument
 
-SCHEMA_VERSION = "3"  # 2: the "tier" field (popular documents); 3: "facet_id" (facet counts without the card)
+# 2: the "tier" field (popular documents); 3: "facet_id" (facet counts without the card); 4: "content" and "rep"
+# (representative documents, decision 0022)
+SCHEMA_VERSION = "4"
+READABLE_VERSIONS = ("3", "4")  # an older generation is still searched (without representatives) until a rebuild
 TEXT_FIELDS = ("title", "alias", "py", "materials", "guide", "faq", "dept")
 FACET_FIELDS = ("kind", "department_f", "level", "theme", "audience", "online", "region_code")
 
 
-def build_schema() -> tantivy.Schema:
+def build_schema(version: str = SCHEMA_VERSION) -> tantivy.Schema:
+    """The schema of ``version`` (fields are only ever added at the end: a query built with the current schema
+    names the same field ids in an older generation)."""
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("key", stored=True, tokenizer_name="raw")
     for name in TEXT_FIELDS:
@@ -57,10 +62,17 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field("tier", tokenizer_name="raw", index_option="basic")  # "popular": boost > 0
     sb.add_float_field("boost", fast=True)
     sb.add_bytes_field("card", stored=True, indexed=False)
+    if version >= "4":
+        # The document's content digest (``content_digest``: everything of the document that its text score
+        # depends on, but the department) and "1" on one document per content, its representative: a search
+        # over the whole index walks the representatives and expands the winning contents (decision 0022).
+        sb.add_unsigned_field("content", indexed=True, fast=True)
+        sb.add_text_field("rep", tokenizer_name="raw", index_option="basic")
     return sb.build()
 
 
 SCHEMA = build_schema()
+_SCHEMAS = {version: build_schema(version) for version in READABLE_VERSIONS}
 log = logging.getLogger(__name__)
 _warned: set[str] = set()
 
@@ -131,6 +143,29 @@ _string = json.encoder.encode_basestring  # a str as a JSON string literal (C, n
 def _value(value: object) -> str:
     """``_dumps(value)``, by the C string encoder when it is a str (the same text, without an encoder)."""
     return _string(value) if value.__class__ is str else _dumps(value)
+
+
+def content_digest(doc: SearchDocument) -> int:
+    """The 63-bit digest of a document's content: every field its text score depends on but the department
+    (title, short name, aliases, materials, guide, FAQ — as given, before analysis), the same in every process.
+
+    Shared API (decision 0022): documents with one digest score the same for every query (but for the ``dept``
+    field), so the index marks one of them as the content's representative (``rep``), and a parallel build may
+    partition documents by it (every document of a content in one partition)."""
+    return _content(
+        doc.title, doc.short_name, tuple(doc.aliases), tuple(doc.materials), doc.guide or "", doc.faq or ""
+    )[1]
+
+
+@functools.lru_cache(maxsize=100_000)
+def _content(
+    title: str, short: str, aliases: tuple[str, ...], materials: tuple[str, ...], guide: str, faq: str
+) -> tuple[str, int]:
+    """The searchable text fields of one content as JSON members (:func:`_text_json`) and its digest."""
+    digest = hashlib.blake2b(
+        json.dumps([title, short, aliases, materials, guide, faq], ensure_ascii=False).encode(), digest_size=8
+    ).digest()
+    return _text_json(title, short, aliases, materials, guide, faq), int.from_bytes(digest, "big") >> 1
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -318,11 +353,13 @@ def _facet_id(pair: bytes) -> int:
 _b64 = binascii.b2a_base64
 
 
-def encode_bucketed(doc: SearchDocument) -> tuple[str, str]:
+def encode_bucketed(doc: SearchDocument, reps: set[int] | None = None) -> tuple[str, str]:
     """``(_bucket(doc), encode(doc))`` in one pass over the document's fields (the rebuild's inner loop).
 
     Every analysed or serialised piece comes from a cache keyed by what it depends on (content, department,
     region, facet set, popularity); per document only its code, its facet id and its card are assembled.
+    With ``reps`` (the content digests that have a representative so far) the document is its content's
+    representative when its digest is not in it yet (and is added); without, it is one.
     """
     kind, code, title, short = doc.kind, doc.code, doc.title, doc.short_name
     department, region_code, level = doc.department, doc.region_code, doc.level
@@ -343,39 +380,51 @@ def encode_bucketed(doc: SearchDocument) -> tuple[str, str]:
             tail,
         )
     )
+    aliases, materials = tuple(doc.aliases), tuple(doc.materials)
+    text_json, content = _content(title, short, aliases, materials, doc.guide or "", doc.faq or "")
+    if reps is None:
+        rep = True
+    elif content in reps:
+        rep = False
+    else:
+        reps.add(content)
+        rep = True
     line = "".join(
         (
             '{"key":',
             _string(f"{kind}:{code}"),
-            _text_json(title, short, tuple(doc.aliases), tuple(doc.materials), doc.guide or "", doc.faq or ""),
+            text_json,
             department_json,
             _region_json(region_code),
             facets,
             _boost_json(popularity),
             ',"facet_id":',
             str(_facet_id(department_digest + facets_digest)),
-            ',"card":"',
+            ',"content":',
+            str(content),
+            ',"rep":"1","card":"' if rep else ',"card":"',
             _b64(card.encode(), newline=False).decode("ascii"),
             '"}',
         )
     )
-    return ("0" if popularity > 0 else "1") + (region_code[:6] if region_code else ""), line
+    return ("0" if rep else "1" if popularity > 0 else "2") + (region_code[:6] if region_code else ""), line
 
 
-def encode(doc: SearchDocument) -> str:
+def encode(doc: SearchDocument, *, rep: bool = True) -> str:
     """One document as the JSON that ``IndexWriter.add_json`` takes (one call into tantivy per document).
 
     Analysis (segmentation, pinyin) is cached per distinct content, department and region: a province's
     implementations of one service share their names and guide text, so most documents cost only the
-    assembly of cached pieces.
+    assembly of cached pieces. ``rep``: the document is its content's representative.
     """
-    return encode_bucketed(doc)[1]
+    return encode_bucketed(doc, None if rep else {content_digest(doc)})[1]
 
 
-def _bucket(doc: SearchDocument) -> str:
-    """Build order: popular documents first, then by county: the documents of one county (with its towns
-    and villages) get neighbouring ids, and so do the popular ones."""
-    return ("0" if doc.popularity > 0 else "1") + (doc.region_code[:6] if doc.region_code else "")
+def _bucket(doc: SearchDocument, *, rep: bool = False) -> str:
+    """Build order: the contents' representatives first, then the popular documents, then by county: the
+    representatives' search walks the head of each posting list (decision 0022), the documents of one county
+    (with its towns and villages) get neighbouring ids, and so do the popular ones."""
+    return ("0" if rep else "1" if doc.popularity > 0 else "2") + (doc.region_code[:6] if doc.region_code else "")
 
 
 class IndexStore:
@@ -387,6 +436,7 @@ class IndexStore:
         self.path = Path(path)
         self._index: tantivy.Index | None = None
         self._generation: str | None = None
+        self._version: str | None = None
         self._checked = 0.0
         self._stale = False
         self._mutex = threading.Lock()
@@ -397,7 +447,12 @@ class IndexStore:
         return self.path / "CURRENT"
 
     def current_generation(self) -> str | None:
-        """The live generation, or None — also when it was built with another schema (rebuild it)."""
+        """The live generation, or None — also when it was built with a schema this code cannot read (rebuild)."""
+        found = self._current()
+        return found[0] if found else None
+
+    def _current(self) -> tuple[str, str] | None:
+        """(live generation, its schema version) when this code can read it."""
         try:
             name = self.current_file.read_text().strip()
         except FileNotFoundError:
@@ -408,14 +463,29 @@ class IndexStore:
             version = (self.path / name / "SCHEMA_VERSION").read_text().strip()
         except FileNotFoundError:
             version = ""
-        if version != SCHEMA_VERSION:
+        if version not in READABLE_VERSIONS:
             if name not in _warned:
                 _warned.add(name)
                 log.warning(
                     "search index %s has schema %r, not %r: run `yiwang search rebuild`", name, version, SCHEMA_VERSION
                 )
             return None
-        return name
+        if version != SCHEMA_VERSION and name not in _warned:
+            _warned.add(name)
+            log.warning(
+                "search index %s has schema %r, not %r: searched without representative documents, and "
+                "incremental updates wait for `yiwang search rebuild`",
+                name,
+                version,
+                SCHEMA_VERSION,
+            )
+        return name, version
+
+    @property
+    def schema_version(self) -> str | None:
+        """The live generation's schema version (an older one is read, not written: see :meth:`apply`)."""
+        self.index()
+        return self._version
 
     def exists(self) -> bool:
         return self.current_generation() is not None
@@ -457,12 +527,13 @@ class IndexStore:
         with self._mutex:
             if self._index is not None and now - self._checked < self.RELOAD_SECONDS:
                 return self._index
-            generation = self.current_generation()
-            if generation is None:
-                self._index, self._generation = None, None
-            elif generation != self._generation or self._index is None:
-                self._index = tantivy.Index(SCHEMA, path=str(self.path / generation), reuse=True)
-                self._generation = generation
+            found = self._current()
+            if found is None:
+                self._index, self._generation, self._version = None, None, None
+            elif found[0] != self._generation or self._index is None:
+                generation, version = found
+                self._index = tantivy.Index(_SCHEMAS[version], path=str(self.path / generation), reuse=True)
+                self._generation, self._version = generation, version
                 self._stale = False
             elif self._stale:  # this process wrote: see it now (others' commits arrive by the reader's watcher)
                 self._index.reload()
@@ -517,13 +588,16 @@ class IndexStore:
         try:
             index = tantivy.Index(SCHEMA, path=str(gen))
             analysis: dict[str, object] = {}
+            reps: set[int] = set()  # contents that have their representative (the first document seen)
             with tempfile.TemporaryDirectory(prefix="spool-", dir=self.path) as spool_dir:
                 # Analysis (here, or here and in a forked worker for a large build: parallel.py) into a spool
                 # per county, then indexed county by county, so that a region's documents have neighbouring
                 # ids: a search restricted to the user's city or county then walks one short stretch of every
                 # posting list (see SearchEngine.search).
+                # (a content's documents all go to one process: its first document is its representative)
+                encode = functools.partial(encode_bucketed, reps=reps)
                 spool = parallel_analysis.spool(
-                    documents, encode_bucketed, Path(spool_dir), parallel=parallel, progress=progress, stats=analysis
+                    documents, encode, Path(spool_dir), parallel=parallel, progress=progress, stats=analysis
                 )
                 count = spool.count
                 analysed = time.perf_counter()
@@ -537,10 +611,8 @@ class IndexStore:
             with self.lock():
                 keys = _read_pending(pending)
                 if keys:
-                    for key in keys:
-                        writer.delete_documents_by_term("key", key)
-                    for doc in replay(keys) if replay else ():
-                        writer.add_json(encode(doc))
+                    index.reload()
+                    _update(index, writer, upsert=list(replay(keys)) if replay else [], keys=keys, fetch=replay)
                     writer.commit()
                 writer.wait_merging_threads()
                 self._switch(name)
@@ -580,39 +652,138 @@ class IndexStore:
             self._switch(name)
         self.refresh()
 
-    def apply(self, *, upsert: Iterable[SearchDocument] = (), delete: Iterable[str] = ()) -> dict[str, int]:
-        """Incremental update: delete ``delete`` keys, replace ``upsert`` documents; one commit."""
+    def apply(
+        self,
+        *,
+        upsert: Iterable[SearchDocument] = (),
+        delete: Iterable[str] = (),
+        fetch: Callable[[list[str]], Iterable[SearchDocument]] | None = None,
+    ) -> dict[str, int]:
+        """Incremental update: delete ``delete`` keys, replace ``upsert`` documents; one commit.
+
+        Every content keeps exactly one representative: a new content's first document is one, and when a
+        content's representative goes, another of its documents is re-indexed as the representative —
+        ``fetch(keys)`` gives the current documents for index keys (``sources.documents_for_keys``).
+        A live generation of an older schema is not written: the update waits for a rebuild (logged; the
+        keys are still noted for a rebuild that is running).
+        """
         upsert = list(upsert)
         keys = list(dict.fromkeys([*delete, *(d.key for d in upsert)]))
         if not keys:
             return {"upserted": 0, "deleted": 0}
         self.ensure()
+        promoted = 0
         with self.lock():
-            generation = self.current_generation()
-            index = tantivy.Index(SCHEMA, path=str(self.path / generation), reuse=True)
-            writer = index.writer(heap_size=50_000_000, num_threads=1)
-            for key in keys:
-                writer.delete_documents_by_term("key", key)
-            for doc in upsert:
-                writer.add_json(encode(doc))
-            writer.commit()
-            writer.wait_merging_threads()
+            generation, version = self._current() or (None, None)
+            if version == SCHEMA_VERSION:
+                index = tantivy.Index(SCHEMA, path=str(self.path / generation), reuse=True)
+                writer = index.writer(heap_size=50_000_000, num_threads=1)
+                promoted = _update(index, writer, upsert=upsert, keys=keys, fetch=fetch)
+                writer.commit()
+                writer.wait_merging_threads()
+            else:
+                log.warning(
+                    "search index %s has schema %r: %d update(s) wait for `yiwang search rebuild`",
+                    generation,
+                    version,
+                    len(keys),
+                )
             if (self.path / "rebuilding").exists():
                 with open(self.path / "pending.jsonl", "a") as fh:
                     fh.write(json.dumps(keys) + "\n")
+        if version != SCHEMA_VERSION:
+            return {"upserted": 0, "deleted": 0, "deferred": len(keys)}
         self.refresh()
-        return {"upserted": len(upsert), "deleted": len(keys) - len(upsert)}
+        return {"upserted": len(upsert), "deleted": len(keys) - len(upsert), "promoted": promoted}
 
     def stats(self) -> dict[str, object]:
         searcher = self.searcher()
         size = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file()) if self.path.exists() else 0
+        version = self._version
         return {
             "path": str(self.path),
             "generation": self._generation,
+            "schema": version,
+            # an older schema is searched without representatives, and its incremental updates wait
+            "rebuild_needed": version is not None and version != SCHEMA_VERSION,
             "documents": searcher.num_docs if searcher else 0,
             "segments": searcher.num_segments if searcher else 0,
             "bytes": size,
         }
+
+
+def _keys_of(searcher: tantivy.Searcher, hits) -> list[str]:
+    return [searcher.doc(address).get_first("key") for _, address in hits]
+
+
+def contents_of(searcher: tantivy.Searcher, addresses: list) -> list[int | None]:
+    """The content digests of documents (schema 4: the ``content`` fast field)."""
+    return searcher.fast_field_values("content", addresses)
+
+
+def _update(
+    index: tantivy.Index,
+    writer: tantivy.IndexWriter,
+    *,
+    upsert: list[SearchDocument],
+    keys: list[str],
+    fetch: Callable[[list[str]], Iterable[SearchDocument]] | None,
+) -> int:
+    """Delete ``keys`` and add ``upsert`` (uncommitted), keeping one representative per content; returns the
+    number of documents re-indexed as their content's new representative.
+
+    Reads the committed state (``index.searcher()``): the contents whose representative is among ``keys``
+    lose it; a content that then has none takes the first of its upserted documents, or else another of its
+    documents in the index (its current version from ``fetch``, re-indexed with the flag).
+    """
+    searcher = index.searcher()
+    gone = set(keys)
+    lost: set[int] = set()
+    rep = tantivy.Query.term_query(SCHEMA, "rep", "1", index_option="basic")
+    occur = tantivy.Occur.Must
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start : start + 1000]
+        query = tantivy.Query.boolean_query([(occur, tantivy.Query.term_set_query(SCHEMA, "key", chunk)), (occur, rep)])
+        hits = searcher.search(query, limit=2 * len(chunk), count=False).hits
+        lost.update(c for c in contents_of(searcher, [address for _, address in hits]) if c is not None)
+    first_new: dict[int, str] = {}
+    for doc in upsert:
+        first_new.setdefault(content_digest(doc), doc.key)
+    reps_needed: dict[int, None] = {}
+    for content in dict.fromkeys([*lost, *first_new]):
+        members = tantivy.Query.term_query(SCHEMA, "content", content)
+        query = tantivy.Query.boolean_query([(occur, members), (occur, rep)])
+        hits = searcher.search(query, limit=len(gone) + 1, count=False).hits
+        if not any(key not in gone for key in _keys_of(searcher, hits)):
+            reps_needed[content] = None
+    promote: list[SearchDocument] = []
+    for content in reps_needed:
+        if content in first_new:
+            continue
+        if fetch is None:
+            log.warning("search index: content %s lost its representative (no source to re-read it from)", content)
+            continue
+        members = tantivy.Query.term_query(SCHEMA, "content", content)
+        limit = len(gone) + 8
+        while True:  # the content's other documents, in index order, until one still has this content
+            hits = searcher.search(members, limit=limit, count=False).hits
+            candidates = [key for key in _keys_of(searcher, hits) if key not in gone]
+            found = next((d for d in fetch(candidates) if content_digest(d) == content), None) if candidates else None
+            if found is not None or len(hits) < limit:
+                break
+            gone.update(candidates)  # none of these is still of this content: look further
+            limit = len(gone) + 8
+        if found is not None:
+            promote.append(found)
+    for key in keys:
+        writer.delete_documents_by_term("key", key)
+    for doc in promote:
+        writer.delete_documents_by_term("key", doc.key)
+        writer.add_json(encode(doc, rep=True))
+    for doc in upsert:
+        content = content_digest(doc)
+        writer.add_json(encode(doc, rep=content in reps_needed and first_new.get(content) == doc.key))
+    return len(promote)
 
 
 def _read_pending(path: Path) -> list[str]:

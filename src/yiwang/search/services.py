@@ -136,19 +136,23 @@ def update_items(*, item_codes: list[str]) -> dict[str, int]:
     codes = list(dict.fromkeys(str(c) for c in item_codes))
     docs = list(sources.item_documents(codes))
     found = {d.code for d in docs}
-    return selectors.store().apply(upsert=docs, delete=[f"item:{c}" for c in codes if c not in found])
+    return selectors.store().apply(
+        upsert=docs, delete=[f"item:{c}" for c in codes if c not in found], fetch=sources.documents_for_keys
+    )
 
 
 def remove_items(*, item_codes: list[str]) -> dict[str, int]:
-    return selectors.store().apply(delete=[f"item:{c}" for c in item_codes])
+    return selectors.store().apply(delete=[f"item:{c}" for c in item_codes], fetch=sources.documents_for_keys)
 
 
 def update_bundles(*, bundle_codes: list[str]) -> dict[str, int]:
     codes = list(dict.fromkeys(str(c) for c in bundle_codes))
     docs = list(sources.bundle_documents(codes))
     found = {d.code for d in docs}
-    return selectors.store().apply(upsert=docs, delete=[f"bundle:{c}" for c in codes if c not in found])
+    return selectors.store().apply(
+        upsert=docs, delete=[f"bundle:{c}" for c in codes if c not in found], fetch=sources.documents_for_keys
+    )
 
 
 def remove_bundles(*, bundle_codes: list[str]) -> dict[str, int]:
-    return selectors.store().apply(delete=[f"bundle:{c}" for c in bundle_codes])
+    return selectors.store().apply(delete=[f"bundle:{c}" for c in bundle_codes], fetch=sources.documents_for_keys)
