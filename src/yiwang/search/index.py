@@ -33,6 +33,7 @@ from pathlib import Path
 
 import tantivy
 
+from . import parallel as parallel_analysis
 from . import text
 from .documents import SearchDocument
 
@@ -563,11 +564,14 @@ class IndexStore:
         replay: Callable[[list[str]], Iterable[SearchDocument]] | None = None,
         heap_size: int = 256_000_000,
         num_threads: int = 0,
+        parallel: bool | None = None,
     ) -> dict[str, object]:
         """Build a new generation from ``documents`` and switch to it; returns counts and timings.
 
         While the build runs, incremental updates note their keys in ``pending.jsonl``; ``replay(keys)``
         must return the current documents for those keys so the new generation does not lose them.
+        ``parallel``: analyse with a forked worker process too (:mod:`.parallel`; default from the
+        environment, only for large builds).
         """
         started = time.perf_counter()
         self.path.mkdir(parents=True, exist_ok=True)
@@ -583,36 +587,25 @@ class IndexStore:
         gc.disable()
         try:
             index = tantivy.Index(SCHEMA, path=str(gen))
-            writer = index.writer(heap_size=heap_size, num_threads=num_threads)
-            batch = 0
+            analysis: dict[str, object] = {}
             reps: set[int] = set()  # contents that have their representative (the first document seen)
-            # Documents are spooled per county and indexed county by county, so that a region's
-            # documents have neighbouring ids: a search restricted to the user's city or county then
-            # walks one short stretch of every posting list (see SearchEngine.search).
-            with tempfile.TemporaryDirectory(prefix="spool-", dir=self.path) as spool:
-                files: dict[str, object] = {}
-                for doc in documents:
-                    bucket, line = encode_bucketed(doc, reps)
-                    fh = files.get(bucket)
-                    if fh is None:
-                        fh = files[bucket] = open(  # noqa: SIM115 - closed below
-                            Path(spool) / f"b{bucket}.jsonl", "w", encoding="utf-8", buffering=1 << 20
-                        )
-                    fh.write(line + "\n")
-                    count += 1
-                    batch += 1
-                    if progress and batch >= 1000:
-                        progress(batch)
-                        batch = 0
-                if progress and batch:
-                    progress(batch)
-                for fh in files.values():
-                    fh.close()
+            with tempfile.TemporaryDirectory(prefix="spool-", dir=self.path) as spool_dir:
+                # Analysis (here, or here and in a forked worker for a large build: parallel.py) into a spool
+                # per county, then indexed county by county, so that a region's documents have neighbouring
+                # ids: a search restricted to the user's city or county then walks one short stretch of every
+                # posting list (see SearchEngine.search).
+                # (a content's documents all go to one process: its first document is its representative)
+                encode = functools.partial(encode_bucketed, reps=reps)
+                spool = parallel_analysis.spool(
+                    documents, encode, Path(spool_dir), parallel=parallel, progress=progress, stats=analysis
+                )
+                count = spool.count
                 analysed = time.perf_counter()
-                for bucket in sorted(files):
-                    with open(Path(spool) / f"b{bucket}.jsonl", encoding="utf-8", buffering=1 << 20) as fh:
-                        for line in fh:
-                            writer.add_json(line)
+                # the writer's threads start after the analysis (whose worker is forked without them)
+                writer = index.writer(heap_size=heap_size, num_threads=num_threads)
+                for bucket in spool.buckets():
+                    for line in spool.lines(bucket):
+                        writer.add_json(line)
             writer.commit()
             indexed = time.perf_counter()
             with self.lock():
@@ -640,6 +633,7 @@ class IndexStore:
             "seconds": round(time.perf_counter() - started, 3),
             "index_seconds": round(indexed - started, 3),
             "analysis_seconds": round(analysed - started, 3),
+            "analysis": analysis,
             "replayed": len(keys),
         }
 
