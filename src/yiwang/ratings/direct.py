@@ -1,24 +1,26 @@
-"""提交评价 in two PostgreSQL statements — the path of the common case (decision 0008).
+"""提交评价 in one or two PostgreSQL statements — the paths of the common case (decisions 0008, 0014, 0021).
 
-A citizen's first rating by token reads its invitation with
-the anti-abuse count (one statement, no lock), passes the same rules as the general path
-(:func:`yiwang.ratings.scale.check_submission`), and is then written by **one** statement: a
-data-modifying CTE that claims the invitation (``UPDATE … WHERE used_at IS NULL``), inserts the rating,
-the follow-up invitation, the rating's row in the rollup queue (and in the reason queue when it has
-reasons; :func:`yiwang.ratings.rollups.flush` adds them to the rollups in batches after commit, decision
-0018) and the staged audit event. A single
-statement is atomic on its own (autocommit), so there is no BEGIN/COMMIT round trip and no row is locked
-longer than the statement. When the claim finds the invitation already used or expired (a race) nothing is
-written and the general path explains why; one rating per target stays guaranteed by the unique
-(target, kind) constraint, whose violation the caller turns into a 409.
+A good first rating by token from an anonymous device — about 95 % of all ratings — is **one** statement
+(:func:`record`, decision 0021): a data-modifying CTE whose claim of the invitation (``UPDATE … WHERE``)
+checks every rule the invitation decides (nonce, unused, not expired, a first rating, served before now, no
+named evaluator unless anonymous, the service mode the submission is valid for, the device's hourly limit),
+and which inserts the rating, the follow-up invitation, the rating's row in the rollup queue (and in the
+reason queue when it has reasons; :func:`yiwang.ratings.rollups.flush` adds them to the rollups in batches
+after commit, decision 0018) and the staged audit event. The rules that depend on the submission alone
+(:func:`yiwang.ratings.scale.check_submission`) are checked before it. A single statement is atomic on its own
+(autocommit), so there is no BEGIN/COMMIT round trip and no row is locked longer than the statement. When it
+claims nothing, :func:`submit` and then the general path run and give the precise answer.
 
-A first 差评 is the same statement followed, in one transaction, by the general path's own
-``_open_rectification`` (the rectification with its working-day deadlines from the cached calendar, its
-create event and audit event), so it no longer pays for the general action around it (decision 0014).
+:func:`submit` is the two-statement path (decision 0008): it reads the invitation with the anti-abuse count
+(one statement, no lock), passes the same rules, and writes with the same kind of statement. A first 差评 is
+that statement followed, in one transaction, by the general path's own ``_open_rectification`` (the
+rectification with its working-day deadlines from the cached calendar, its create event and audit event),
+so it does not pay for the general action around it (decision 0014).
 
-Everything else — a follow-up rating, a rating
-from a logged-in person, a window evaluator or with an evaluator phone (the per-phone count), SQLite —
-goes through :func:`yiwang.ratings.services._rating_submit`, which this module never replaces.
+One rating per target stays guaranteed by the unique (target, kind) constraint, whose violation the caller
+turns into a 409. Everything else — a follow-up rating, a rating from a logged-in person, a window evaluator
+or with an evaluator phone (the per-phone count), SQLite — goes through
+:func:`yiwang.ratings.services._rating_submit`, which this module never replaces.
 """
 
 from __future__ import annotations
