@@ -4,8 +4,8 @@
    contacts with invitations are prepared; wrk (bench/wrk/ratings_submit.lua, keep-alive connections)
    POSTs ``/api/v1/ratings/invitations/<token>/rating`` once per token (95 % good, 5 % 差评 with a reason,
    which also opens a rectification), every request from a different device. Each request is the whole
-   action (decisions 0008, 0014: two prepared statements for a good rating; for a 差评 the same and its
-   rectification in one transaction).
+   action (decision 0021: one prepared statement for a good rating; decisions 0008, 0014: for a 差评 two
+   statements and its rectification in one transaction).
    Reported: ratings/s, latency, and CPU per request of the server, the PostgreSQL backends and wrk;
    then a consistency check (rollups of every grain, rectifications, 追评 invitations, audit chain).
    Target ≥ 1,000/s.

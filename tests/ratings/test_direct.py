@@ -245,9 +245,7 @@ def test_the_claim_checks_the_invitations_mode(w):
     """A submission valid only for online service does not claim an on-site invitation (and vice versa)."""
     _, onsite = served(w)
     assert (
-        direct._accept(
-            level=5, channel="qr", indicators={"usability": 5}, reasons=(), text="", anonymous=False, now=timezone.now()
-        )[1]
+        direct._accept(level=5, channel="qr", indicators={"usability": 5}, reasons=(), text="", anonymous=False)[1]
         == "online"
     )
     assert direct.record(token=onsite.token, level=5, channel="qr", indicators={"usability": 5}) is None

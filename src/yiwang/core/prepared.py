@@ -18,7 +18,7 @@ import re
 import weakref
 from collections.abc import Mapping
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 _NAMED = re.compile(r"%\((\w+)\)s")
 
@@ -73,17 +73,19 @@ class RawStatement:
 _raw_cursors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # psycopg connection → its RawCursor
 
 
-def execute_raw(statement: RawStatement, params: Mapping[str, object]) -> tuple | None:
-    """Run ``statement`` on the current connection (in its transaction, or alone in autocommit); the first row
-    or None. Database errors are Django's (``IntegrityError`` …), as from a Django cursor; the statement is in
-    ``connection.queries`` when queries are logged (tests)."""
+def execute_raw(statement: RawStatement, params: Mapping[str, object], conn=None) -> tuple | None:
+    """Run ``statement`` on the current connection (``conn``: that connection's wrapper, if the caller has it)
+    in its transaction, or alone in autocommit; the first row or None. Database errors are Django's
+    (``IntegrityError`` …), as from a Django cursor; the statement is in ``connection.queries`` when queries are
+    logged (tests)."""
     import psycopg
 
-    connection.ensure_connection()
-    connection.validate_no_broken_transaction()
-    raw = connection.connection
+    conn = conn if conn is not None else connections[DEFAULT_DB_ALIAS]
+    conn.ensure_connection()
+    conn.validate_no_broken_transaction()
+    raw = conn.connection
     values = statement.values(params)
-    with connection.wrap_database_errors:
+    with conn.wrap_database_errors:
         cursor = _raw_cursors.get(raw)
         if cursor is None or cursor.closed:
             cursor = _raw_cursors[raw] = psycopg.RawCursor(raw)
@@ -95,6 +97,6 @@ def execute_raw(statement: RawStatement, params: Mapping[str, object]) -> tuple 
         finally:
             raw.prepare_threshold = None
         row = cursor.fetchone()
-    if connection.queries_logged:
-        connection.queries_log.append({"sql": statement.sql, "time": "0.000"})
+    if conn.queries_logged:
+        conn.queries_log.append({"sql": statement.sql, "time": "0.000"})
     return row

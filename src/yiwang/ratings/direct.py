@@ -1,24 +1,26 @@
-"""提交评价 in two PostgreSQL statements — the path of the common case (decision 0008).
+"""提交评价 in one or two PostgreSQL statements — the paths of the common case (decisions 0008, 0014, 0021).
 
-A citizen's first rating by token reads its invitation with
-the anti-abuse count (one statement, no lock), passes the same rules as the general path
-(:func:`yiwang.ratings.scale.check_submission`), and is then written by **one** statement: a
-data-modifying CTE that claims the invitation (``UPDATE … WHERE used_at IS NULL``), inserts the rating,
-the follow-up invitation, the rating's row in the rollup queue (and in the reason queue when it has
-reasons; :func:`yiwang.ratings.rollups.flush` adds them to the rollups in batches after commit, decision
-0018) and the staged audit event. A single
-statement is atomic on its own (autocommit), so there is no BEGIN/COMMIT round trip and no row is locked
-longer than the statement. When the claim finds the invitation already used or expired (a race) nothing is
-written and the general path explains why; one rating per target stays guaranteed by the unique
-(target, kind) constraint, whose violation the caller turns into a 409.
+A good first rating by token from an anonymous device — about 95 % of all ratings — is **one** statement
+(:func:`record`, decision 0021): a data-modifying CTE whose claim of the invitation (``UPDATE … WHERE``)
+checks every rule the invitation decides (nonce, unused, not expired, a first rating, served before now, no
+named evaluator unless anonymous, the service mode the submission is valid for, the device's hourly limit),
+and which inserts the rating, the follow-up invitation, the rating's row in the rollup queue (and in the
+reason queue when it has reasons; :func:`yiwang.ratings.rollups.flush` adds them to the rollups in batches
+after commit, decision 0018) and the staged audit event. The rules that depend on the submission alone
+(:func:`yiwang.ratings.scale.check_submission`) are checked before it. A single statement is atomic on its own
+(autocommit), so there is no BEGIN/COMMIT round trip and no row is locked longer than the statement. When it
+claims nothing, :func:`submit` and then the general path run and give the precise answer.
 
-A first 差评 is the same statement followed, in one transaction, by the general path's own
-``_open_rectification`` (the rectification with its working-day deadlines from the cached calendar, its
-create event and audit event), so it no longer pays for the general action around it (decision 0014).
+:func:`submit` is the two-statement path (decision 0008): it reads the invitation with the anti-abuse count
+(one statement, no lock), passes the same rules, and writes with the same kind of statement. A first 差评 is
+that statement followed, in one transaction, by the general path's own ``_open_rectification`` (the
+rectification with its working-day deadlines from the cached calendar, its create event and audit event),
+so it does not pay for the general action around it (decision 0014).
 
-Everything else — a follow-up rating, a rating
-from a logged-in person, a window evaluator or with an evaluator phone (the per-phone count), SQLite —
-goes through :func:`yiwang.ratings.services._rating_submit`, which this module never replaces.
+One rating per target stays guaranteed by the unique (target, kind) constraint, whose violation the caller
+turns into a 409. Everything else — a follow-up rating, a rating from a logged-in person, a window evaluator
+or with an evaluator phone (the per-phone count), SQLite — goes through
+:func:`yiwang.ratings.services._rating_submit`, which this module never replaces.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import functools
 import json
 from typing import Any
 
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections, transaction
 from django.utils import timezone
 
 from yiwang.core import audit, context, crypto, prepared
@@ -496,9 +498,17 @@ _GOOD = frozenset(int(level) for level in scale.GOOD_LEVELS)
 _SUBMISSION_ONLY = scale.Mode.ONSITE  # the mode of the evaluator and kiosk channels, whatever the target's
 
 
-def _accept(*, level, channel, indicators, reasons, text, anonymous, now) -> tuple[scale.Accepted, str] | None:
+def _accept(*, level, channel, indicators, reasons, text, anonymous) -> tuple[scale.Accepted, str] | None:
     """The submission normalised by :func:`scale.check_submission` and the invitation mode it needs ('' =
-    either), or None when it is not valid for every mode it could meet the same way (the general path says)."""
+    either), or None when it is not valid for every mode it could meet the same way (the general path says).
+    A first rating's rules depend on the submission alone once the claim has checked the invitation (served
+    before now, not expired), so a plain submission's answer is computed once per process."""
+    if text or len(reasons or ()) > 3 or len(indicators or {}) > 7:
+        return _check(level, channel, tuple((indicators or {}).items()), tuple(reasons or ()), text, anonymous)
+    return _check_plain(level, channel, tuple((indicators or {}).items()), tuple(reasons or ()), text, anonymous)
+
+
+def _check(level, channel, indicators: tuple, reasons: tuple, text: str, anonymous) -> tuple | None:
     results = {}
     for mode in scale.Mode:
         try:
@@ -507,14 +517,14 @@ def _accept(*, level, channel, indicators, reasons, text, anonymous, now) -> tup
                     level=level,
                     channel=channel,
                     kind=scale.Kind.FIRST,
-                    indicators=dict(indicators or {}),
-                    reasons=list(reasons or []),
+                    indicators=dict(indicators),
+                    reasons=list(reasons),
                     text=text,
                     anonymous=anonymous,
                 ),
-                scale.TargetFacts(mode=mode, served_at=now),  # served before now: a condition of the claim
+                scale.TargetFacts(mode=mode, served_at=_EPOCH),  # served before now: a condition of the claim
                 scale.Existing(),
-                now=now,
+                now=_EPOCH,
             )
         except DomainError:
             continue
@@ -527,6 +537,10 @@ def _accept(*, level, channel, indicators, reasons, text, anonymous, now) -> tup
     # the same either way (the mode aside, which the evaluator and kiosk channels fix and others take from the
     # invitation): any invitation mode will do
     return (accepted, "") if online == dataclasses.replace(onsite, mode=online.mode) else None
+
+
+_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+_check_plain = functools.lru_cache(maxsize=1024)(_check)
 
 
 def record(
@@ -546,19 +560,22 @@ def record(
 ) -> Recorded | None:
     """A good first rating by token from an anonymous device, in one statement on PostgreSQL; None when the
     submission is anything else or the statement claimed nothing (the caller then tries :func:`submit`)."""
+    conn = connections[DEFAULT_DB_ALIAS]  # once: every `connection.x` is a lookup of the thread's connection
     if (
         type(level) is not int
         or level not in _GOOD
         or evaluator_device is not None
         or contact_phone
-        or connection.vendor != "postgresql"
+        or conn.vendor != "postgresql"
         or (actor is not None and getattr(actor, "is_authenticated", False))
     ):
         return None
-    now = timezone.now()
-    found = _accept(
-        level=level, channel=channel, indicators=indicators, reasons=reasons, text=text, anonymous=anonymous, now=now
-    )
+    try:
+        found = _accept(
+            level=level, channel=channel, indicators=indicators, reasons=reasons, text=text, anonymous=anonymous
+        )
+    except (TypeError, AttributeError, ValueError):  # unhashable or odd values: not a plain submission
+        return None
     if found is None:
         return None
     accepted, want_mode = found
@@ -569,6 +586,7 @@ def record(
         return None
     ident, nonce = tokens.parse(token)
     config = conf.get()
+    now = timezone.now()
     follow_nonce = tokens.new_nonce()
     ctx = context.current()
     sorted_reasons = sorted(set(accepted.reasons))
@@ -579,14 +597,14 @@ def record(
         "anonymous": accepted.anonymous,
         "want_mode": want_mode,
         "device_hash": crypto.keyed_hash("device:" + device[:200]) if device else "",
-        "since": now - dt.timedelta(hours=1),
+        "since": now - _HOUR,
         "max_device": config.MAX_PER_DEVICE_PER_HOUR,
-        "level": int(accepted.level),
+        "level": accepted.level.value,
         "channel": accepted.channel.value,
         "rating_mode": scale.Mode.ONSITE.value if accepted.channel in scale.ONSITE_CHANNELS else None,
-        "indicators": json.dumps(accepted.indicators, ensure_ascii=False),
-        "reasons": json.dumps(list(accepted.reasons), ensure_ascii=False),
-        "text": mask_identifiers_in_text(accepted.text),
+        "indicators": json.dumps(accepted.indicators, ensure_ascii=False) if accepted.indicators else "{}",
+        "reasons": json.dumps(list(accepted.reasons), ensure_ascii=False) if accepted.reasons else "[]",
+        "text": mask_identifiers_in_text(accepted.text) if accepted.text else "",
         "evaluator_name": name,
         "day": rollups.local_date(now),
         "follow_nonce": follow_nonce,
@@ -598,25 +616,32 @@ def record(
     if sorted_reasons:
         params["reason_set"] = json.dumps(sorted_reasons, ensure_ascii=False)
     statement = _record_statement(bool(sorted_reasons))
-    if connection.in_atomic_block:
+    if conn.in_atomic_block:
         with transaction.atomic():  # a savepoint: a failing statement leaves the caller's transaction usable
-            row = prepared.execute_raw(statement, params)
-    elif connection.health_check_enabled and not connection.health_check_done:
+            row = prepared.execute_raw(statement, params, conn)
+    elif conn.health_check_enabled and not conn.health_check_done:
         # The statement is this request's connection health check (no SELECT 1 round trip): on a connection
         # that died while idle nothing was written, and the two-statement path runs on a new connection.
-        connection.health_check_done = True
+        conn.health_check_done = True
         try:
-            row = prepared.execute_raw(statement, params)
+            row = prepared.execute_raw(statement, params, conn)
         except (OperationalError, InterfaceError):
-            connection.close()
+            conn.close()
             return None
     else:
-        row = prepared.execute_raw(statement, params)
+        row = prepared.execute_raw(statement, params, conn)
     if row is None:
         return None
-    transaction.on_commit(audit.flush_soon)
-    transaction.on_commit(rollups.flush_soon)
-    return Recorded(row[0], int(accepted.level), tokens.make(row[1], follow_nonce))
+    if conn.in_atomic_block:
+        transaction.on_commit(audit.flush_soon)
+        transaction.on_commit(rollups.flush_soon)
+    else:  # autocommit: committed already (what on_commit would do, without looking the connection up again)
+        audit.flush_soon()
+        rollups.flush_soon()
+    return Recorded(row[0], accepted.level.value, tokens.make(row[1], follow_nonce))
+
+
+_HOUR = dt.timedelta(hours=1)
 
 
 class _nothing:
