@@ -77,6 +77,8 @@ RESULT_NAME = os.environ.get("YIWANG_BENCH_SEARCH_RESULT", "search_scale")
 # the server's result cache (entries; "0": off). Off by default: the query lists repeat, a cache would answer
 # most requests from memory and flatter the figures (decision 0020)
 RESULT_CACHE = os.environ.get("YIWANG_BENCH_SEARCH_RESULT_CACHE", "0")
+# "0": the server walks every match instead of one representative document per content (the A/B of decision 0022)
+REPRESENTATIVES = os.environ.get("YIWANG_BENCH_SEARCH_REPRESENTATIVES", "1")
 RESULT_FILE = ROOT / "bench" / "results" / "search_scale.json"
 WRK_SCRIPT = ROOT / "bench" / "wrk" / "search_get.lua"
 SEED = 20261130
@@ -532,6 +534,8 @@ def main() -> None:
         if "inproc" in STAGES:
             table = SynonymTable(load_seed())
             engine = SearchEngine(store, synonyms=lambda: table)
+            engine.representatives = REPRESENTATIVES != "0"
+            result["representatives"] = engine.representatives
             started = time.perf_counter()
             engine.warm()
             result["lexicon_build_s"] = round(time.perf_counter() - started, 2)
@@ -563,6 +567,7 @@ def main() -> None:
                 YIWANG_SEARCH_INDEX_DIR=str(index_dir),
                 YIWANG_SEARCH_LOG_BATCH="500",
                 YIWANG_SEARCH_RESULT_CACHE=RESULT_CACHE,
+                YIWANG_SEARCH_REPRESENTATIVES=REPRESENTATIVES,
             )
             yiwang(env, "migrate", "-v0")
             from urllib.parse import urlencode
@@ -580,6 +585,7 @@ def main() -> None:
             result["http"] = {
                 "client": CLIENT,
                 "server_result_cache": int(RESULT_CACHE),
+                "server_representatives": REPRESENTATIVES != "0",
                 "seconds_per_run": HTTP_SECONDS,
                 "configs": {},
             }

@@ -216,6 +216,8 @@ SEARCH_LOG_SECONDS = float(os.environ.get("YIWANG_SEARCH_LOG_SECONDS", "5"))
 SEARCH_LOG_DEFERRED = os.environ.get("YIWANG_SEARCH_LOG_DEFERRED", "0") == "1"
 # recent search results remembered per process (popular queries repeat; 0 turns it off), decision 0020
 SEARCH_RESULT_CACHE = int(os.environ.get("YIWANG_SEARCH_RESULT_CACHE", "1024"))
+# search the whole index through one representative document per content (decision 0022); "0": walk every match
+SEARCH_REPRESENTATIVES = os.environ.get("YIWANG_SEARCH_REPRESENTATIVES", "1") != "0"
 PRIVATE_FILES_DIR = Path(os.environ.get("YIWANG_PRIVATE_FILES_DIR", VAR_DIR / "private"))
 
 # --- Background jobs (django-tasks API) ----------------------------------------------------------

@@ -489,9 +489,10 @@ class SearchEngine:
 
         Ranking runs as a few top-k searches whose union holds the exact top results:
 
-        - the text query alone over the whole index: a flat disjunction of term queries, which tantivy
-          prunes (block-max WAND) instead of scoring every match — a common word matches 100,000+
-          implementations at province scale;
+        - the text query alone over the whole index: without filters on a schema-4 index through one
+          representative document per content (:meth:`whole_index`, decision 0022) — a common word matches
+          100,000+ implementations at province scale, most of them exact ties that block-max WAND cannot
+          prune; otherwise a flat disjunction of term queries over every match;
         - the text query with the region clauses, restricted to each region scope (the user's city
           subtree, the province-level implementations);
         - the text query with the region clauses and the popularity weight, restricted to popular documents.

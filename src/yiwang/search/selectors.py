@@ -70,6 +70,7 @@ def engine() -> SearchEngine:
                 extra_words=hot_words,
                 result_cache=getattr(settings, "SEARCH_RESULT_CACHE", 0),
             )
+            _engine.representatives = getattr(settings, "SEARCH_REPRESENTATIVES", True)
             _engine_path = path
     return _engine
 
