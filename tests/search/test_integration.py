@@ -295,3 +295,19 @@ def test_knowledge_base_entries_are_searchable(geo):
     services.rebuild(actor=SYSTEM)
     hit = selectors.search(q="垃圾分類", log=False).results.hits[0].card
     assert hit["kind"] == "knowledge" and "厨余垃圾" in hit["summary"]
+
+
+@pytest.mark.django_db(transaction=True)  # committed rows: the feeder thread reads through its own connection
+def test_a_parallel_rebuild_reads_the_database_in_its_feeder_thread(geo, monkeypatch):
+    from yiwang.search import parallel
+
+    for i in range(40):
+        Department.objects.create(name=f"广州市第{i}市场监督管理所", region=geo.gz)
+    ServiceHall.objects.create(name="天河区政务服务中心", kind="center", region=geo.th, address="天河路1号")
+    alone = services.rebuild(actor=SYSTEM)
+    monkeypatch.setattr(parallel, "MIN_DOCUMENTS", 10)
+    both = services.rebuild(actor=SYSTEM)
+    assert alone["analysis"]["processes"] == 1 and both["analysis"]["processes"] == 2
+    assert both["documents"] == alone["documents"] >= 41
+    assert "天河区政务服务中心" in titles(selectors.search(q="政务服务中心", log=False))
+    assert len(titles(selectors.search(q="市场监督管理所", log=False))) == 10
