@@ -214,6 +214,16 @@ def _grow_pipe(fd: int) -> None:
         fcntl.fcntl(fd, setsize, size)
 
 
+def _pump(source: Any, inbox: queue.SimpleQueue) -> None:
+    """A reader thread's loop: every message from the pipe ``source`` into ``inbox``, then ``None`` at its end
+    (so that neither side of the pipe can block the other on a full buffer)."""
+    try:
+        while True:
+            inbox.put(source.recv_bytes())
+    except (EOFError, OSError):
+        inbox.put(None)
+
+
 def _chunks(source: Iterator[SearchDocument]) -> Iterator[list[SearchDocument]]:
     while chunk := list(itertools.islice(source, BATCH)):
         yield chunk
@@ -257,13 +267,6 @@ def _parallel(
 
     inbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
 
-    def receive() -> None:
-        try:
-            while True:
-                inbox.put(results_r.recv_bytes())
-        except (EOFError, OSError):
-            inbox.put(None)
-
     feed: queue.Queue[object] = queue.Queue(maxsize=FEED_BATCHES)
     stop = threading.Event()
     feeder_stats: dict[str, float] = {}
@@ -290,7 +293,7 @@ def _parallel(
             feeder_stats["cpu_s"] = time.thread_time() - started
             _close_thread_connections()
 
-    receiver = threading.Thread(target=receive, name="yiwang-search-results", daemon=True)
+    receiver = threading.Thread(target=_pump, args=(results_r, inbox), name="yiwang-search-results", daemon=True)
     feeder = threading.Thread(target=read, name="yiwang-search-feeder", daemon=True)
     receiver.start()
     feeder.start()
@@ -416,14 +419,7 @@ def _work(batches_r, results_w, batches_w, results_r, encode: Encoder, directory
     started = time.process_time()
     inbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
 
-    def read() -> None:
-        try:
-            while True:
-                inbox.put(batches_r.recv_bytes())
-        except (EOFError, OSError):
-            inbox.put(None)
-
-    threading.Thread(target=read, daemon=True).start()
+    threading.Thread(target=_pump, args=(batches_r, inbox), daemon=True).start()
     count = 0
     files: dict[str, Any] = {}
     try:
