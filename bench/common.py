@@ -107,7 +107,7 @@ def write_result(name: str, data: dict[str, Any]) -> Path:
     }
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"→ {path.relative_to(ROOT)}")
+    print(f"→ {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")  # a name may be a path
     return path
 
 
