@@ -219,7 +219,11 @@ def _move_batch_postgresql(fields: list[str], *, batch: int, wait: bool) -> int 
     ``None`` when the head is held by another transaction and ``wait`` is false."""
     import psycopg
 
-    pending, table, head_table = PendingAuditEvent._meta.db_table, AuditEvent._meta.db_table, AuditChainHead._meta.db_table
+    pending, table, head_table = (
+        PendingAuditEvent._meta.db_table,
+        AuditEvent._meta.db_table,
+        AuditChainHead._meta.db_table,
+    )
     with connection.cursor():  # an open connection inside the atomic block
         raw = psycopg.Cursor(connection.connection)  # server-side binding: psycopg prepares and dumps in C
         try:

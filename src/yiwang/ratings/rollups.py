@@ -210,7 +210,9 @@ def flush() -> int:
             return _flush_python()
         # prepared once per connection (decision 0024): parsing and planning the six-grain statement cost
         # PostgreSQL about a fifth of a flush of a few dozen ratings
-        prepared.execute("yiwang_rollup_lock", "SELECT pg_advisory_xact_lock(%(key)s)", {"key": _QUEUE_LOCK}, types=_LOCK)
+        prepared.execute(
+            "yiwang_rollup_lock", "SELECT pg_advisory_xact_lock(%(key)s)", {"key": _QUEUE_LOCK}, types=_LOCK
+        )
         added = prepared.execute("yiwang_rollup_drain", _rating_drain_sql(), {}, types={})[0]
         prepared.execute("yiwang_reason_drain", _reason_drain_sql(), {}, types={})
     return added
