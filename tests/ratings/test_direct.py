@@ -534,6 +534,19 @@ def test_a_bad_rating_by_token_equals_the_general_action(w, monkeypatch, django_
     assert facts["rect"]["department_id"] == w.dept.pk and facts["rect"]["state"] == "pending"
     assert facts["events"] and facts["event_data"] == [{"level": level}]
     assert [a[0] for a in facts["audit"]] == ["ratings.rating.submit", "ratings.rectification.create"]
+    # one prepared statement for the rectification, its event and its audit event (decision 0024)
+    assert any(q["sql"].startswith("/* yiwang_rating_rectify */") for q in queries.captured_queries)
+    contexts = set()
+    for rating_pk in (fast.pk, slow.pk):
+        rect = Rectification.objects.get(rating_id=rating_pk)
+        event = PendingAuditEvent.objects.get(action="ratings.rectification.create", object_id=str(rect.pk))
+        assert event.object_type == "ratings.rectification" and event.summary == {
+            "rating": rating_pk,
+            "department": w.dept.pk,
+        }
+        assert event.region_code == rect.region_code
+        contexts.add((event.request_id, event.ip, event.channel))
+    assert len(contexts) == 1
     live = _rollups()
     rollups.rebuild()
     assert _rollups() == live
@@ -541,12 +554,10 @@ def test_a_bad_rating_by_token_equals_the_general_action(w, monkeypatch, django_
 
 @postgres_only
 def test_a_bad_rating_whose_rectification_fails_writes_nothing(w, monkeypatch):
-    from yiwang.ratings import services
-
     def fail(rating, *, now):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "_open_rectification", fail)
+    monkeypatch.setattr(direct, "_open_rectification", fail)
     _, invitation = served(w)
     models = (Rating, RatingRollup, PendingAuditEvent, PendingRatingRollup, PendingReasonRollup)
     before = [m.objects.count() for m in models]

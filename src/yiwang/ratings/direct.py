@@ -13,9 +13,9 @@ claims nothing, :func:`submit` and then the general path run and give the precis
 
 :func:`submit` is the two-statement path (decision 0008): it reads the invitation with the anti-abuse count
 (one statement, no lock), passes the same rules, and writes with the same kind of statement. A first 差评 is
-that statement followed, in one transaction, by the general path's own ``_open_rectification`` (the
-rectification with its working-day deadlines from the cached calendar, its create event and audit event),
-so it does not pay for the general action around it (decision 0014).
+that statement followed, in one transaction, by what the general path's ``_open_rectification`` writes (the
+rectification with its working-day deadlines from the cached calendar, its create event and audit event) as
+one more prepared statement, so it does not pay for the general action around it (decisions 0014, 0024).
 
 One rating per target stays guaranteed by the unique (target, kind) constraint, whose violation the caller
 turns into a 409. Everything else — a follow-up rating, a rating from a logged-in person, a window evaluator
@@ -415,13 +415,86 @@ def _write(inv: dict, accepted: scale.Accepted, *, now: dt.datetime, name: str, 
         obj = Rating(pk=row[0], invitation_id=inv["id"], **rating)
         obj._state.adding = False
         if accepted.is_bad:
-            from .services import _open_rectification  # services imports this module
-
             _open_rectification(obj, now=now)
     transaction.on_commit(audit.flush_soon)
     transaction.on_commit(rollups.flush_soon)
     obj.follow_up_token = tokens.make(row[1], follow_nonce)
     return obj
+
+
+# --- a 差评's rectification in one statement (decision 0024) ---------------------------------------------------
+# What the general path's ``services._open_rectification`` writes for a first 差评 — the rectification with its
+# working-day deadlines, its create event and its staged audit event — as one prepared statement instead of
+# three ORM inserts (each built, compiled, parsed and planned again for every 差评). The row's values come
+# from the same unsaved model instance and the same ``_apply_dues``; the parity test compares every column.
+_INTERNAL_TYPES = {
+    "DateField": "date",
+    "DateTimeField": "timestamptz",
+    "BooleanField": "boolean",
+    "ForeignKey": "bigint",
+    "OneToOneField": "bigint",
+    "BigIntegerField": "bigint",
+    "IntegerField": "bigint",
+    "PositiveSmallIntegerField": "bigint",
+}
+
+
+@functools.cache
+def _rectification_statement() -> tuple[prepared.RawStatement, tuple]:
+    from .models import Rectification, RectificationEvent
+
+    fields = tuple(f for f in Rectification._meta.concrete_fields if not f.primary_key)
+    types = {f.column: _INTERNAL_TYPES.get(f.get_internal_type(), "text") for f in fields}
+    types.update({"now": "timestamptz", "event_data": "jsonb", "summary": "jsonb", "actor_id": "bigint"})
+    event_table, pending = RectificationEvent._meta.db_table, PendingAuditEvent._meta.db_table
+    sql = (
+        f"WITH rect AS (INSERT INTO {Rectification._meta.db_table} ({', '.join(f.column for f in fields)}) "  # noqa: S608
+        f"VALUES ({', '.join(f'%({f.column})s' for f in fields)}) RETURNING id), "
+        f"event AS (INSERT INTO {event_table} (rectification_id, event, from_state, to_state, actor_id, actor_label, "
+        "note, data, at) SELECT id, 'create', '', %(state)s, NULL, %(actor_label)s, '', %(event_data)s, %(now)s "
+        f"FROM rect) "
+        f"INSERT INTO {pending} (occurred_at, actor_id, actor_label, action, object_type, object_id, region_code, "
+        "summary, request_id, ip, channel) SELECT %(now)s, %(actor_id)s, %(actor_label)s, "
+        f"'ratings.rectification.create', '{Rectification._meta.label_lower}', id::text, %(region_code)s, "
+        "%(summary)s, %(request_id)s, %(ip)s, %(channel)s FROM rect RETURNING object_id"
+    )
+    return prepared.RawStatement("yiwang_rating_rectify", sql, types), fields
+
+
+def _open_rectification(rating: Rating, *, now: dt.datetime) -> None:
+    """The rectification a first 差评 opens (``services._open_rectification``), in one statement."""
+    from yiwang.core.actors import SYSTEM
+
+    from .models import Rectification
+    from .services import _apply_dues  # services imports this module
+
+    rect = Rectification(
+        rating_id=rating.pk,
+        department_id=rating.department_id,
+        region_code=rating.region_code,
+        created_at=now,
+        created_on=rollups.local_date(now),
+    )
+    _apply_dues(rect)
+    statement, fields = _rectification_statement()
+    ctx = context.current()
+    params = {f.column: f.pre_save(rect, add=True) for f in fields}
+    params.update(
+        {
+            "now": now,
+            "actor_id": SYSTEM.pk,
+            "actor_label": SYSTEM.get_username()[:150],
+            "event_data": json.dumps({"level": rating.level}),
+            "summary": json.dumps(
+                audit._json_safe({"rating": rating.pk, "department": rating.department_id}), ensure_ascii=False
+            ),
+            "request_id": ctx.request_id,
+            "ip": ctx.ip,
+            "channel": ctx.channel,
+        }
+    )
+    prepared.execute_raw(statement, params)
+    transaction.on_commit(audit.flush_soon)
 
 
 # --- a good rating in one statement (decision 0021) -------------------------------------------------------

@@ -92,7 +92,12 @@ class RatingInvitation(models.Model):
     purpose = models.CharField("用途", max_length=12, choices=KIND_CHOICES, default=scale.Kind.FIRST.value)
     nonce = models.CharField(max_length=32)
     person = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="受邀人", on_delete=models.SET_NULL, related_name="+", null=True
+        settings.AUTH_USER_MODEL,
+        verbose_name="受邀人",
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        db_index=False,  # a partial index below: most invitations (and every 追评 of an anonymous rating) have none
     )
     phone_masked = models.CharField("短信号码", max_length=20, blank=True)
     # A snapshot of the target when the service happened: the rating is attributed from it (and the
@@ -120,7 +125,11 @@ class RatingInvitation(models.Model):
             models.UniqueConstraint(fields=["target_kind", "target_id", "purpose"], name="invitation_one_per_target")
         ]
         # used_at is not indexed, so claiming an invitation is a HOT update (fillfactor 80, decision 0008)
-        indexes = [models.Index(fields=["purpose", "served_at"], name="invitation_served_idx")]
+        indexes = [
+            models.Index(fields=["purpose", "served_at"], name="invitation_served_idx"),
+            # only invitations sent to a person are listed per person (decision 0024)
+            models.Index(fields=["person"], condition=models.Q(person__isnull=False), name="invitation_person_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.target_kind}:{self.target_id} {self.get_purpose_display()}"

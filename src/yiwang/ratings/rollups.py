@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 
+from yiwang.core import prepared
 from yiwang.core.background import Flusher
 
 from .models import PendingRatingRollup, PendingReasonRollup, RatingRollup, ReasonRollup, ServiceRollup
@@ -207,12 +208,17 @@ def flush() -> int:
     with transaction.atomic():
         if connection.vendor != "postgresql":
             return _flush_python()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_QUEUE_LOCK])
-            cursor.execute(_rating_drain_sql())
-            added = cursor.fetchone()[0]
-            cursor.execute(_reason_drain_sql())
+        # prepared once per connection (decision 0024): parsing and planning the six-grain statement cost
+        # PostgreSQL about a fifth of a flush of a few dozen ratings
+        prepared.execute(
+            "yiwang_rollup_lock", "SELECT pg_advisory_xact_lock(%(key)s)", {"key": _QUEUE_LOCK}, types=_LOCK
+        )
+        added = prepared.execute("yiwang_rollup_drain", _rating_drain_sql(), {}, types={})[0]
+        prepared.execute("yiwang_reason_drain", _reason_drain_sql(), {}, types={})
     return added
+
+
+_LOCK = {"key": "bigint"}
 
 
 def _flush_python() -> int:
