@@ -653,13 +653,12 @@ class SearchEngine:
         caller's merge (the highest score per document) gives the same top ``pool`` — hits and scores — as
         the text search over every document (a test compares them).
         """
-        content: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        department: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        for fname, clause in self.text_clauses(plan):
-            (department if fname == "dept" else content).append(clause)
+        clauses = self.text_clauses(plan)
+        content = [clause for fname, clause in clauses if fname != "dept"]
+        department = [clause for fname, clause in clauses if fname == "dept"]
         must = tantivy.Occur.Must
         if not content:
-            return self._department_hits(searcher, matched, department, pool, None) if department else []
+            return self._department_hits(searcher, matched, department, pool) if department else []
         query = tantivy.Query.boolean_query([(must, tantivy.Query.boolean_query(content)), (must, REPRESENTATIVES)])
         limit = pool
         while True:
@@ -697,7 +696,24 @@ class SearchEngine:
             reps = [(score, digest) for (score, _), digest in zip(hits, digests, strict=True) if score >= least]
             if least > 0 and (len(hits) < limit or hits[-1][0] < least) and all(d is not None for _, d in reps):
                 within = [digest for _, digest in reps]
-        return self._department_hits(searcher, matched, department, pool, within) + expanded
+        if within is None:
+            return self._department_hits(searcher, matched, department, pool) + expanded
+        if not within:
+            return expanded
+        # the documents of those contents whose department matches, scored by every text clause in the order
+        # of ``matched`` (the same float sum): driven by the contents' short posting lists — an intersection
+        # with ``matched`` itself walks the union of the text terms instead (8–9 ms vs 1 ms for 离婚 登记)
+        members = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, tantivy.Query.term_query(SCHEMA, "content", d)) for d in dict.fromkeys(within)]
+        )
+        query = tantivy.Query.boolean_query(
+            [
+                (must, tantivy.Query.const_score_query(members, 0.0)),
+                (must, tantivy.Query.const_score_query(tantivy.Query.boolean_query(department), 0.0)),
+                *(clause for _, clause in clauses),
+            ]
+        )
+        return searcher.search(query, limit=pool, count=False).hits + expanded
 
     @staticmethod
     def _department_hits(
@@ -705,24 +721,13 @@ class SearchEngine:
         matched: tantivy.Query,
         department: list[tuple[tantivy.Occur, tantivy.Query]],
         pool: int,
-        within: list[int] | None,
     ) -> list[tuple[float, Any]]:
-        """The top ``pool`` documents whose department matches (their exact text score), among the documents
-        of the contents ``within`` when given (None: over the whole index)."""
+        """The top ``pool`` documents of the whole index whose department matches (their exact text score)."""
         must = tantivy.Occur.Must
-        clauses = [
-            (must, matched),
-            (must, tantivy.Query.const_score_query(tantivy.Query.boolean_query(department), 0.0)),
-        ]
-        if within is not None:
-            if not within:
-                return []
-            contents = [
-                (tantivy.Occur.Should, tantivy.Query.term_query(SCHEMA, "content", digest))
-                for digest in dict.fromkeys(within)
-            ]
-            clauses.append((must, tantivy.Query.const_score_query(tantivy.Query.boolean_query(contents), 0.0)))
-        return searcher.search(tantivy.Query.boolean_query(clauses), limit=pool, count=False).hits
+        matches = tantivy.Query.const_score_query(tantivy.Query.boolean_query(department), 0.0)
+        return searcher.search(
+            tantivy.Query.boolean_query([(must, matched), (must, matches)]), limit=pool, count=False
+        ).hits
 
     def department_bound(self, searcher: tantivy.Searcher, plan: Plan) -> float:
         """An upper bound of what the department clauses of the text query add to any document's score.
