@@ -554,3 +554,62 @@ def index_content(d):
     from yiwang.search.index import content_digest
 
     return content_digest(d)
+
+
+def test_department_bound_covers_what_the_department_clauses_add(tmp_path):
+    """Every document whose department matches scores at most ``department_bound`` above its text score
+    without the department clauses (0 when only its department matches)."""
+    import tantivy
+
+    from yiwang.search.engine import SearchEngine
+
+    store = IndexStore(tmp_path / "ix")
+    store.build(_ties_and_departments())
+    engine = SearchEngine(store)
+    searcher = store.searcher()
+    must = tantivy.Occur.Must
+
+    def scores(query):
+        return {(a.segment_ord, a.doc): s for s, a in searcher.search(query, limit=searcher.num_docs).hits}
+
+    checked = 0
+    for query in [*QUERIES, "出入境", "社会保障", "律师协会", "人力资源", "受理中心"]:
+        plan = engine.plan(query)
+        clauses = engine.text_clauses(plan)
+        content = [clause for fname, clause in clauses if fname != "dept"]
+        department = [clause for fname, clause in clauses if fname == "dept"]
+        if not department:
+            continue
+        bound = engine.department_bound(searcher, plan)
+        alone = scores(tantivy.Query.boolean_query(content)) if content else {}
+        matches = tantivy.Query.const_score_query(tantivy.Query.boolean_query(department), 0.0)
+        full = scores(tantivy.Query.boolean_query([(must, engine.text_query(plan)), (must, matches)]))
+        added = [score - alone.get(key, 0.0) for key, score in full.items()]
+        if not added:  # no department holds these words
+            continue
+        assert max(added) <= bound, query
+        checked += 1
+    assert checked >= 6
+
+
+def test_department_search_walks_only_the_contents_that_can_reach_the_top(tmp_path, monkeypatch):
+    """With enough text matches above the department bound, the department search is restricted to the
+    contents that can still reach the top (no search of every department match), with the same results."""
+    from yiwang.search.engine import SearchEngine
+
+    store = IndexStore(tmp_path / "ix")
+    store.build(_ties_and_departments())
+    engine = SearchEngine(store)
+    whole = []
+    original = SearchEngine._department_hits
+    monkeypatch.setattr(SearchEngine, "_department_hits", staticmethod(lambda *a: whole.append(a) or original(*a)))
+    for query in ["律师 执业", "护照 签发", "律师协会"]:
+        plan = engine.plan(query)
+        assert any(fname == "dept" for fname, _ in engine.text_clauses(plan))  # its department clauses match
+        assert engine.department_bound(store.searcher(), plan) > 0
+        whole.clear()
+        engine.search(query, region_code=GZ)  # a top 10: the 10th text score is the floor
+        assert whole == [], query
+    engine.search("公安局", region_code=GZ)  # few text matches: every department match is searched
+    assert len(whole) == 1
+    _same_results_with_and_without_representatives(engine, ["律师 执业", "护照 签发", "律师协会"], [None, GZ, SZ])
