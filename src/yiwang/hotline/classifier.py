@@ -381,7 +381,8 @@ class TextClassifier:
 
     def _prepare_fast(self) -> None:
         """Dense per-feature weights for the fast path, built once per loaded model."""
-        coef = np.asarray(self.model.coef_, dtype=np.float64)
+        # Column-major: the fast path gathers one column (all classes) per n-gram, so each is one contiguous read.
+        coef = np.asfortranarray(self.model.coef_, dtype=np.float64)
         n_char = len(self.char_vectorizer.vocabulary_)
         n_word = len(self.word_vectorizer.vocabulary_)
         title = None
