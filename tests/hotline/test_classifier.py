@@ -271,5 +271,44 @@ def test_stacked_model_trains_predicts_and_collapses_to_one_linear_scorer(tmp_pa
     loaded = TextClassifier.load(model.save(tmp_path / "s.pkl"))
     assert np.allclose(loaded.scores(texts[:2], titles[:2]), fast[:2])
     # Too little data for inner folds: one SVM, as without stacking.
-    small = TextClassifier(stacking=True, inner_folds=5).fit(texts, labels, titles=titles)
+    small = TextClassifier(stacking=True, inner_folds=5, learner="svm").fit(texts, labels, titles=titles)
     assert "stacking" not in small.meta and not isinstance(small.model, classifier.LinearScores)
+
+
+@pytest.mark.parametrize("learner", ["cnb", "svm+cnb"])
+def test_naive_bayes_learners_collapse_to_one_linear_scorer(tmp_path, learner):
+    texts, titles, labels = [f"{r[0]} {r[1]}" for r in ROWS], [r[0] for r in ROWS], [r[2] for r in ROWS]
+    model = TextClassifier(learner=learner).fit(texts, labels, titles=titles)
+    assert isinstance(model.model, classifier.LinearScores)
+    assert list(model.model.classes_) == sorted(set(labels))
+    assert [p[0][0] for p in model.predict(texts, titles=titles)] == labels
+    assert model.predict(["路灯坏了 晚上很黑"], titles=["路灯坏了"])[0][0][0] == "城乡建设"
+    # The fast path (one order at intake) equals the sparse path, also after a round trip.
+    fast = model.scores(texts[:4], titles[:4])
+    assert np.allclose(fast, model.model.decision_function(model.features(texts[:4], titles[:4])), atol=1e-4)
+    loaded = TextClassifier.load(model.save(tmp_path / "nb.pkl"))
+    assert np.allclose(loaded.scores(texts[:2], titles[:2]), fast[:2])
+    # Confidences sum to one and are not all alike (the scores keep the SVM's scale).
+    probs = model.proba(texts[:4], titles[:4])
+    assert np.allclose(probs.sum(axis=1), 1.0) and probs.max() > 0.5
+
+
+def test_complement_naive_bayes_is_the_sklearn_ranking_and_the_blend_adds_the_svm():
+    from sklearn.naive_bayes import ComplementNB
+    from sklearn.svm import LinearSVC
+
+    texts, labels = [f"{r[0]} {r[1]}" for r in ROWS], [r[2] for r in ROWS]
+    probes = ["小区路灯坏了", "公司拖欠工资不发", "河里污水发臭", "电梯维修物业"]
+    cnb = TextClassifier(learner="cnb", nb_alpha=0.1).fit(texts, labels)
+    x, xp = cnb.features(texts), cnb.features(probes)
+    reference = ComplementNB(alpha=0.1).fit(x, labels)
+    assert list(cnb.model.classes_[cnb.scores(probes).argmax(axis=1)]) == list(reference.predict(xp))
+    blend = TextClassifier(learner="svm+cnb", nb_alpha=0.1).fit(texts, labels)
+    svm = LinearSVC(C=1.0, class_weight="balanced").fit(x, labels)
+    expected = cnb.scores(probes) + svm.decision_function(xp) / svm.decision_function(x).std()
+    assert np.allclose(blend.scores(probes), expected, atol=1e-4)
+
+
+def test_unknown_learner_is_refused():
+    with pytest.raises(ValueError, match="unknown learner"):
+        TextClassifier(learner="forest").fit(["a", "b"], ["x", "y"])

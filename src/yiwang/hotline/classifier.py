@@ -27,11 +27,13 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, RidgeClassifier
 from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
 from . import text as textmod
 
 FORMAT_VERSION = 1
+LEARNERS = ("svm", "cnb", "svm+cnb")
 _WHITE = re.compile(r"\s\s+")
 
 
@@ -60,6 +62,39 @@ class LinearScores:
 
     def decision_function(self, x) -> np.ndarray:
         return np.asarray(x @ self.coef_.T) + self.intercept_
+
+
+def _linear_parts(model) -> tuple[np.ndarray, np.ndarray]:
+    """``coef_`` and ``intercept_`` of a fitted linear model as (classes × features, classes), two classes too."""
+    coef = np.asarray(model.coef_, dtype=np.float64)
+    intercept = np.asarray(model.intercept_, dtype=np.float64).reshape(-1)
+    if coef.shape[0] == 1:  # binary: one score for the second class; the first gets its negation
+        coef, intercept = np.vstack([-coef, coef]), np.array([-intercept[0], intercept[0]])
+    return coef, intercept
+
+
+def _naive_bayes(x, y, *, alpha: float, c: float, class_weight: str | None, with_svm: bool) -> LinearScores:
+    """Complement naive Bayes on the TF-IDF blocks (decision 0025), alone or added to the SVM, as one linear scorer.
+
+    Complement NB scores a text by ``x @ feature_log_prob_.T``: linear in the features, so it takes the same fast
+    path as the SVM. Its weights are centred over the classes (which changes no ranking) and divided by the
+    spread of its scores on the training rows, so that its confidences live on the SVM's scale; with
+    ``with_svm`` the SVM's scores, divided by their own spread, are added to it (an even blend of the two).
+    """
+    cnb = ComplementNB(alpha=alpha).fit(x, y)
+    coef = np.asarray(cnb.feature_log_prob_, dtype=np.float64)
+    coef = coef - coef.mean(axis=0, keepdims=True)
+    spread = float(np.asarray(x @ coef.T).std()) or 1.0
+    coef /= spread
+    intercept = np.zeros(coef.shape[0])
+    classes = cnb.classes_
+    if with_svm:
+        svm = LinearSVC(C=c, class_weight=class_weight).fit(x, y)
+        s_coef, s_intercept = _linear_parts(svm)
+        s_spread = float(np.asarray(svm.decision_function(x)).std()) or 1.0
+        coef += s_coef / s_spread
+        intercept += s_intercept / s_spread
+    return LinearScores(coef.astype(np.float32), intercept, classes)
 
 
 def _base_learners(c: float, class_weight: str | None, ridge_alpha: float):
@@ -190,6 +225,10 @@ class TextClassifier:
     inner_folds: int = 5
     meta_c: float = 1.0
     combiner: str = "logistic"
+    #: The learner on the blocks when not stacking (decision 0025): ``"svm"`` (a linear SVM), ``"cnb"``
+    #: (complement naive Bayes) or ``"svm+cnb"`` (the two added, each scaled by its spread on the training rows).
+    learner: str = "svm+cnb"
+    nb_alpha: float = 0.03
     model: LinearSVC | LinearScores | None = None
     labels: list[str] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
@@ -212,6 +251,8 @@ class TextClassifier:
         """
         if len(texts) != len(labels):
             raise ValueError("texts and labels differ in length")
+        if getattr(self, "learner", "svm") not in LEARNERS:
+            raise ValueError(f"unknown learner {self.learner!r}; one of {', '.join(LEARNERS)}")
         if titles is not None and len(titles) != len(texts):
             raise ValueError("texts and titles differ in length")
         if titles is not None and not any(t.strip() for t in titles):
@@ -274,9 +315,18 @@ class TextClassifier:
                 combiner=getattr(self, "combiner", "logistic"),
             )
             self.meta["stacking"] = info
-        else:
+        elif getattr(self, "learner", "svm") == "svm":
             self.model = LinearSVC(C=self.c, class_weight=getattr(self, "class_weight", None))
             self.model.fit(x, y)
+        else:  # complement naive Bayes, alone or added to the SVM
+            self.model = _naive_bayes(
+                x,
+                np.asarray(y),
+                alpha=self.nb_alpha,
+                c=self.c,
+                class_weight=getattr(self, "class_weight", None),
+                with_svm=self.learner == "svm+cnb",
+            )
         self.labels = [str(c) for c in self.model.classes_]
         self.meta.update(
             {
@@ -331,7 +381,8 @@ class TextClassifier:
 
     def _prepare_fast(self) -> None:
         """Dense per-feature weights for the fast path, built once per loaded model."""
-        coef = np.asarray(self.model.coef_, dtype=np.float64)
+        # Column-major: the fast path gathers one column (all classes) per n-gram, so each is one contiguous read.
+        coef = np.asfortranarray(self.model.coef_, dtype=np.float64)
         n_char = len(self.char_vectorizer.vocabulary_)
         n_word = len(self.word_vectorizer.vocabulary_)
         title = None
