@@ -612,4 +612,12 @@ def test_department_search_walks_only_the_contents_that_can_reach_the_top(tmp_pa
         assert whole == [], query
     engine.search("公安局", region_code=GZ)  # few text matches: every department match is searched
     assert len(whole) == 1
-    _same_results_with_and_without_representatives(engine, ["律师 执业", "护照 签发", "律师协会"], [None, GZ, SZ])
+    whole.clear()  # department clauses whose words no department holds: no department search at all
+    plan = engine.plan("遗嘱公证")
+    assert any(fname == "dept" for fname, _ in engine.text_clauses(plan))
+    assert engine.department_bound(store.searcher(), plan) == 0
+    engine.search("遗嘱公证", region_code=GZ, facets=True)
+    assert whole == []
+    _same_results_with_and_without_representatives(
+        engine, ["律师 执业", "护照 签发", "律师协会", "遗嘱公证"], [None, GZ, SZ]
+    )
