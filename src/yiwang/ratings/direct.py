@@ -785,13 +785,20 @@ def _batch_sql() -> str:
         "WHERE r.device_hash = u.device_hash AND r.rated_at >= u.since)"
     )
     return (
-        # invitations locked in id order (the rows are sorted by it): two batches never wait on each other in a cycle
-        f"WITH u AS MATERIALIZED (SELECT * FROM jsonb_to_recordset(%(rows)s) AS u({columns})), "  # noqa: S608
-        f"inv AS (UPDATE {inv_table} i SET used_at = u.now FROM u WHERE i.id = u.id AND i.nonce = u.nonce "
-        "AND i.used_at IS NULL AND i.expires_at >= u.now AND i.purpose = 'first' AND i.served_at <= u.now "
+        # each device's count once per row (not once per row and invitation the join tries), same snapshot
+        f"WITH u AS MATERIALIZED (SELECT u.*, CASE WHEN u.device_hash = '' THEN 0 ELSE {device_count} END "  # noqa: S608
+        f"AS by_device FROM jsonb_to_recordset(%(rows)s) AS u({columns})), "
+        # the invitations by their primary key, each then joined to its own row: an index scan whatever the
+        # statistics say. `purpose || ''` keeps the (purpose, served_at) index out of it: with statistics from a
+        # smaller table the planner scanned it, every first invitation, for a batch of three (decision 0027).
+        # Two batches (of two processes) holding the same two invitations may deadlock: both fail, wrote
+        # nothing, and their ratings are written alone.
+        f"inv AS (UPDATE {inv_table} i SET used_at = u.now FROM u WHERE i.id = ANY(ARRAY(SELECT id FROM u)) "
+        "AND i.id = u.id AND i.nonce = u.nonce "
+        "AND i.used_at IS NULL AND i.expires_at >= u.now AND i.purpose || '' = 'first' AND i.served_at <= u.now "
         "AND (u.anonymous OR (i.person_id IS NULL AND i.phone_encrypted = '')) "
         "AND (u.want_mode = '' OR i.mode = u.want_mode) "
-        f"AND (u.device_hash = '' OR {device_count} < u.max_device) "
+        "AND u.by_device < u.max_device "
         f"RETURNING i.id, i.mode, i.target_label, {', '.join(f'i.{c}' for c in _FROM_INVITATION)}, "
         f"{', '.join(f'u.{c} AS u_{c}' for c in _BATCH_COLUMNS)}), "
         f"rating AS (INSERT INTO {rating_table} ({', '.join(_RATING)}, invitation_id) "
