@@ -145,6 +145,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUDIT_FLUSH_DELAY = float(os.environ.get("YIWANG_AUDIT_FLUSH_DELAY_MS", "0")) / 1000
 # queued ratings (decision 0018) are added to the rollups this long after a commit; 0: at once (tests, CLI)
 RATINGS_ROLLUP_FLUSH_DELAY = float(os.environ.get("YIWANG_RATINGS_ROLLUP_FLUSH_DELAY_MS", "0")) / 1000
+# Group commit (decision 0027): good ratings submitted at the same time in one process are written by one
+# statement of at most this many ratings (PostgreSQL; an idle server writes each alone at once); 0 or 1: off.
+RATINGS_GROUP_COMMIT = int(os.environ.get("YIWANG_RATINGS_GROUP_COMMIT", "32") or 0)
 
 # --- Accounts and security ------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

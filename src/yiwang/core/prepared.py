@@ -78,6 +78,15 @@ def execute_raw(statement: RawStatement, params: Mapping[str, object], conn=None
     in its transaction, or alone in autocommit; the first row or None. Database errors are Django's
     (``IntegrityError`` …), as from a Django cursor; the statement is in ``connection.queries`` when queries are
     logged (tests)."""
+    return _run(statement, params, conn, all_rows=False)
+
+
+def execute_raw_all(statement: RawStatement, params: Mapping[str, object], conn=None) -> list[tuple]:
+    """:func:`execute_raw`, every row (a group commit's per-row outcomes, decision 0027)."""
+    return _run(statement, params, conn, all_rows=True)
+
+
+def _run(statement: RawStatement, params: Mapping[str, object], conn, *, all_rows: bool):
     import psycopg
 
     conn = conn if conn is not None else connections[DEFAULT_DB_ALIAS]
@@ -96,7 +105,7 @@ def execute_raw(statement: RawStatement, params: Mapping[str, object], conn=None
             cursor.execute(statement.sql, values, prepare=True)
         finally:
             raw.prepare_threshold = None
-        row = cursor.fetchone()
+        row = cursor.fetchall() if all_rows else cursor.fetchone()
     if conn.queries_logged:
         conn.queries_log.append({"sql": statement.sql, "time": "0.000"})
     return row

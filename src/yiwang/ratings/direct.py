@@ -39,7 +39,7 @@ from yiwang.core.errors import DomainError, Throttled, ValidationFailed
 from yiwang.core.ids import mask_identifiers_in_text
 from yiwang.core.models import PendingAuditEvent
 
-from . import conf, rollups, scale, tokens
+from . import conf, group_commit, rollups, scale, tokens
 from .models import PendingRatingRollup, PendingReasonRollup, Rating, RatingInvitation
 
 _INVITATION = (
@@ -692,29 +692,173 @@ def record(
     if conn.in_atomic_block:
         with transaction.atomic():  # a savepoint: a failing statement leaves the caller's transaction usable
             row = prepared.execute_raw(statement, params, conn)
-    elif conn.health_check_enabled and not conn.health_check_done:
+        if row is None:
+            return None
+        transaction.on_commit(audit.flush_soon)
+        transaction.on_commit(rollups.flush_soon)
+        return Recorded(row[0], accepted.level.value, tokens.make(row[1], follow_nonce))
+    batcher = _group_commit()
+    if batcher is None:
+        row = _write_alone(statement, params, conn)
+    else:
+        # concurrent ratings of this process in one statement (decision 0027); keys: what must not share one
+        keys = (params["id"], "device:" + params["device_hash"]) if params["device_hash"] else (params["id"],)
+        row = batcher.submit(
+            (statement, params), keys=keys, run_one=lambda item: _write_alone(*item, conn), run_many=_write_batch
+        )
+        if row is group_commit.ALONE:  # the batch failed and wrote nothing: this rating on its own
+            row = _write_alone(statement, params, conn)
+    if row is None:
+        return None
+    # autocommit: committed already (what on_commit would do, without looking the connection up again)
+    audit.flush_soon()
+    rollups.flush_soon()
+    return Recorded(row[0], accepted.level.value, tokens.make(row[1], follow_nonce))
+
+
+def _write_alone(statement: prepared.RawStatement, params: dict, conn) -> tuple | None:
+    """The rating's own statement, in autocommit (the caller is in no transaction)."""
+    if conn.health_check_enabled and not conn.health_check_done:
         # The statement is this request's connection health check (no SELECT 1 round trip): on a connection
         # that died while idle nothing was written, and the two-statement path runs on a new connection.
         conn.health_check_done = True
         try:
-            row = prepared.execute_raw(statement, params, conn)
+            return prepared.execute_raw(statement, params, conn)
         except (OperationalError, InterfaceError):
             conn.close()
             return None
-    else:
-        row = prepared.execute_raw(statement, params, conn)
-    if row is None:
-        return None
-    if conn.in_atomic_block:
-        transaction.on_commit(audit.flush_soon)
-        transaction.on_commit(rollups.flush_soon)
-    else:  # autocommit: committed already (what on_commit would do, without looking the connection up again)
-        audit.flush_soon()
-        rollups.flush_soon()
-    return Recorded(row[0], accepted.level.value, tokens.make(row[1], follow_nonce))
+    return prepared.execute_raw(statement, params, conn)
 
 
 _HOUR = dt.timedelta(hours=1)
+
+
+# --- group commit: concurrent good ratings of one process in one statement (decision 0027) -----------------
+# The statement of :func:`_record_sql` for many ratings: each rating's values are one element of a jsonb array
+# (one parameter, one prepared plan whatever the batch's size), the claim joins them to their invitations and
+# checks every rule per row exactly as the one-rating statement does, and the result names each claimed
+# invitation with its rating and follow-up invitation. A rating whose claim fails gets no row (its thread then
+# takes :func:`submit` and the general path, as after the one-rating statement). A batch never holds two
+# ratings of one invitation or of one device (:class:`group_commit.GroupCommit` keys), so no row's rules
+# depend on another row of the same statement.
+_BATCH_COLUMNS = {
+    name: _RECORD_TYPES.get(name, "text")
+    for name in (
+        "now", "id", "nonce", "anonymous", "want_mode", "device_hash", "since", "max_device", "level", "channel",
+        "rating_mode", "indicators", "reasons", "text", "evaluator_name", "day", "follow_nonce", "expires_at",
+        "request_id", "ip", "request_channel", "reason_set",
+    )
+}  # fmt: skip
+_BATCH_JSON = ("indicators", "reasons", "reason_set")  # sent as JSON values inside the row
+_BATCH_LIMIT_DEFAULT = 32
+
+
+def _batch_sql() -> str:
+    inv_table, rating_table = RatingInvitation._meta.db_table, Rating._meta.db_table
+
+    def per_row(sql: str) -> str:  # %(name)s of the one-rating statement → the row's own value
+        return prepared._NAMED.sub(lambda m: f"inv.u_{m.group(1)}", sql)
+
+    source = {**_RATING_SOURCE, "mode": "COALESCE(%(rating_mode)s, inv.mode)"}
+    rating_values = per_row(", ".join(v if c == "mode" else _source(v) for c, v in source.items() if c in _RATING))
+    follow_values = per_row(", ".join(_source(_FOLLOW_SOURCE[c]) for c in _FOLLOW))
+    queued = {k: per_row(v) for k, v in _QUEUED.items()}
+    rollup = _queue_cte("rollup", PendingRatingRollup, {**queued, "channel": "inv.u_channel", "level": "inv.u_level"})
+    reason = (
+        _queue_cte("reason", PendingReasonRollup, {**queued, "level": "inv.u_level", "reasons": "inv.u_reason_set"})[
+            :-1
+        ]
+        + " WHERE inv.u_reason_set IS NOT NULL)"
+    )
+    audit_source = {
+        **{k: v if k != "occurred_at" else "%(now)s" for k, v in _AUDIT_SOURCE.items()},
+        "region_code": "inv.region_code",
+        "summary": "jsonb_build_object('target', inv.target_kind || ':' || inv.target_id, 'level', %(level)s, "
+        "'kind', 'first', 'channel', %(channel)s)",
+    }
+    audit_values = per_row(
+        ", ".join(v if v.startswith(("inv.", "jsonb_", "%(")) else _source(v) for v in audit_source.values())
+    )
+    columns = ", ".join(f"{name} {kind}" for name, kind in _BATCH_COLUMNS.items())
+    device_count = (
+        f"(SELECT COUNT(*) FROM {rating_table} r "  # noqa: S608 - identifiers from models
+        "WHERE r.device_hash = u.device_hash AND r.rated_at >= u.since)"
+    )
+    return (
+        # each device's count once per row (not once per row and invitation the join tries), same snapshot
+        f"WITH u AS MATERIALIZED (SELECT u.*, CASE WHEN u.device_hash = '' THEN 0 ELSE {device_count} END "  # noqa: S608
+        f"AS by_device FROM jsonb_to_recordset(%(rows)s) AS u({columns})), "
+        # the invitations by their primary key, each then joined to its own row: an index scan whatever the
+        # statistics say. `purpose || ''` keeps the (purpose, served_at) index out of it: with statistics from a
+        # smaller table the planner scanned it, every first invitation, for a batch of three (decision 0027).
+        # Two batches (of two processes) holding the same two invitations may deadlock: both fail, wrote
+        # nothing, and their ratings are written alone.
+        f"inv AS (UPDATE {inv_table} i SET used_at = u.now FROM u WHERE i.id = ANY(ARRAY(SELECT id FROM u)) "
+        "AND i.id = u.id AND i.nonce = u.nonce "
+        "AND i.used_at IS NULL AND i.expires_at >= u.now AND i.purpose || '' = 'first' AND i.served_at <= u.now "
+        "AND (u.anonymous OR (i.person_id IS NULL AND i.phone_encrypted = '')) "
+        "AND (u.want_mode = '' OR i.mode = u.want_mode) "
+        "AND u.by_device < u.max_device "
+        f"RETURNING i.id, i.mode, i.target_label, {', '.join(f'i.{c}' for c in _FROM_INVITATION)}, "
+        f"{', '.join(f'u.{c} AS u_{c}' for c in _BATCH_COLUMNS)}), "
+        f"rating AS (INSERT INTO {rating_table} ({', '.join(_RATING)}, invitation_id) "
+        f"SELECT {rating_values}, inv.id FROM inv RETURNING id, invitation_id), "
+        f"follow AS (INSERT INTO {inv_table} ({', '.join(_FOLLOW)}) SELECT {follow_values} FROM inv "
+        "RETURNING id, target_kind, target_id), "
+        f"{rollup}, {reason}, "
+        f"event AS (INSERT INTO {PendingAuditEvent._meta.db_table} ({', '.join(audit_source)}, object_id) "
+        f"SELECT {audit_values}, rating.id::text FROM rating JOIN inv ON inv.id = rating.invitation_id) "
+        "SELECT inv.id, rating.id, follow.id FROM inv JOIN rating ON rating.invitation_id = inv.id "
+        "JOIN follow ON follow.target_kind = inv.target_kind AND follow.target_id = inv.target_id"
+    )
+
+
+@functools.cache
+def _batch_statement() -> prepared.RawStatement:
+    return prepared.RawStatement("yiwang_rating_record_batch", _batch_sql(), {"rows": "jsonb"})
+
+
+def _batch_row(params: dict) -> str:
+    plain = {k: params.get(k) for k in _BATCH_COLUMNS if k not in _BATCH_JSON}
+    text = json.dumps(plain, ensure_ascii=False, default=str)
+    extra = ", ".join(f'"{k}": {params[k] if params.get(k) is not None else "null"}' for k in _BATCH_JSON)
+    return f"{text[:-1]}, {extra}}}"
+
+
+def _write_batch(items) -> list[tuple | None]:
+    """Write ``items`` ((statement, params) of :func:`record`) in one statement on this thread's connection;
+    per item, (rating id, follow-up invitation id) or None (its claim failed). Raises on any database error,
+    having written nothing."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    order = sorted(range(len(items)), key=lambda i: items[i][1]["id"])
+    rows = "[" + ", ".join(_batch_row(items[i][1]) for i in order) + "]"
+    if conn.health_check_enabled and not conn.health_check_done:
+        conn.health_check_done = True  # a dead connection fails the batch; every rating is then written alone
+        try:
+            found = prepared.execute_raw_all(_batch_statement(), {"rows": rows}, conn)
+        except (OperationalError, InterfaceError):
+            conn.close()
+            raise
+    else:
+        found = prepared.execute_raw_all(_batch_statement(), {"rows": rows}, conn)
+    written = {invitation: (rating, follow) for invitation, rating, follow in found}
+    return [written.get(params["id"]) for _, params in items]
+
+
+_batchers: dict[int, group_commit.GroupCommit] = {}
+
+
+def _group_commit() -> group_commit.GroupCommit | None:
+    """This process's batcher, or None when group commit is off (``RATINGS_GROUP_COMMIT`` ≤ 1)."""
+    from django.conf import settings
+
+    limit = int(getattr(settings, "RATINGS_GROUP_COMMIT", _BATCH_LIMIT_DEFAULT) or 0)
+    if limit <= 1:
+        return None
+    batcher = _batchers.get(limit)
+    if batcher is None:
+        batcher = _batchers.setdefault(limit, group_commit.GroupCommit(limit=limit))
+    return batcher
 
 
 class _nothing:
