@@ -9,7 +9,9 @@ reason queue when it has reasons; :func:`yiwang.ratings.rollups.flush` adds them
 after commit, decision 0018) and the staged audit event. The rules that depend on the submission alone
 (:func:`yiwang.ratings.scale.check_submission`) are checked before it. A single statement is atomic on its own
 (autocommit), so there is no BEGIN/COMMIT round trip and no row is locked longer than the statement. When it
-claims nothing, :func:`submit` and then the general path run and give the precise answer.
+claims nothing, :func:`submit` and then the general path run and give the precise answer. Good ratings that
+arrive while another is being written are written together by one statement of the same rules per row
+(group commit, :mod:`.group_commit`, decision 0027).
 
 :func:`submit` is the two-statement path (decision 0008): it reads the invitation with the anti-abuse count
 (one statement, no lock), passes the same rules, and writes with the same kind of statement. A first 差评 is

@@ -70,9 +70,9 @@ class GroupCommit:
             me.event.wait()
             if not me.lead:  # a leader wrote this submission (or asks it to write alone)
                 return me.result
-        batch = self._take(me)
-        results: Sequence[Any] | None = None
-        try:
+        batch, results = [me], None
+        try:  # whatever happens from here, the next queued submission leads (finally)
+            batch = self._take(me)
             if len(batch) == 1:
                 self.statements += 1
                 return run_one(item)
