@@ -191,3 +191,22 @@ def test_nul_byte_in_a_filter_is_not_a_server_error(api_as, geo):
     admin = staff(Role.SUPERVISOR, DepartmentFactory(region=geo.gd), username="sup-nul")
     r = api_as(admin).get("/audit/events?action=a%00b")
     assert r.status_code in (200, 400, 422), r.content
+
+
+def test_a_body_over_the_upload_limit_is_413_not_500(api_as, settings):
+    """A body larger than DATA_UPLOAD_MAX_MEMORY_SIZE is refused with the error format, nothing read."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    client = api_as(staff(Role.WINDOW_CLERK, DepartmentFactory()))
+    body = assert_error(client.post("/deliveries/pickup", {"pickup_code": "1" * 2000}), 413, "payload_too_large")
+    assert body["details"] is None
+
+
+def test_every_operation_with_a_body_documents_413():
+    from yiwang.api import api
+
+    spec = api.get_openapi_schema()
+    with_body = [op for ops in spec["paths"].values() for op in ops.values() if "requestBody" in op]
+    assert len(with_body) > 50
+    for operation in with_body:
+        assert 413 in operation["responses"], operation["operationId"]
+        assert operation["responses"][413]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorOut")
