@@ -34,6 +34,7 @@ from pathlib import Path
 import tantivy
 
 from . import parallel as parallel_analysis
+from . import pipeline as pipelined
 from . import text
 from .documents import SearchDocument
 
@@ -565,13 +566,17 @@ class IndexStore:
         heap_size: int = 256_000_000,
         num_threads: int = 0,
         parallel: bool | None = None,
+        pipeline: bool | None = None,
+        round_size: int | None = None,
     ) -> dict[str, object]:
         """Build a new generation from ``documents`` and switch to it; returns counts and timings.
 
         While the build runs, incremental updates note their keys in ``pending.jsonl``; ``replay(keys)``
         must return the current documents for those keys so the new generation does not lose them.
-        ``parallel``: analyse with a forked worker process too (:mod:`.parallel`; default from the
-        environment, only for large builds).
+        ``pipeline``: a build of more than ``round_size`` documents is indexed round by round in a forked
+        process while this one analyses the next round (:mod:`.pipeline`; default from the environment).
+        ``parallel``: otherwise (``parallel=True`` implies no pipeline unless ``pipeline=True``), analyse with a
+        forked worker process too (:mod:`.parallel`; default from the environment, only for large builds).
         """
         started = time.perf_counter()
         self.path.mkdir(parents=True, exist_ok=True)
@@ -581,6 +586,8 @@ class IndexStore:
         pending.unlink(missing_ok=True)
         name, gen = self._new_generation()
         count = 0
+        if pipeline is None:  # the pipeline unless the analysis worker is asked for
+            pipeline = pipelined.ENABLED and parallel is not True
         # No cyclic garbage collection while building: the loop allocates millions of short-lived tuples next
         # to the analysis caches, and each collection walked those caches (~9 % of the analysis pass).
         collecting = gc.isenabled()
@@ -589,32 +596,56 @@ class IndexStore:
             index = tantivy.Index(SCHEMA, path=str(gen))
             analysis: dict[str, object] = {}
             reps: set[int] = set()  # contents that have their representative (the first document seen)
+            writer = None
             with tempfile.TemporaryDirectory(prefix="spool-", dir=self.path) as spool_dir:
                 # Analysis (here, or here and in a forked worker for a large build: parallel.py) into a spool
                 # per county, then indexed county by county, so that a region's documents have neighbouring
                 # ids: a search restricted to the user's city or county then walks one short stretch of every
-                # posting list (see SearchEngine.search).
+                # posting list (see SearchEngine.search). A large build is cut into rounds (pipeline.py),
+                # each indexed that way by a forked process while this one analyses the next.
                 # (a content's documents all go to one process: its first document is its representative)
                 encode = functools.partial(encode_bucketed, reps=reps)
-                spool = parallel_analysis.spool(
-                    documents, encode, Path(spool_dir), parallel=parallel, progress=progress, stats=analysis
-                )
-                count = spool.count
+                if pipeline and pipelined.available():
+                    result = pipelined.build(
+                        documents,
+                        encode,
+                        Path(spool_dir),
+                        index_path=gen,
+                        schema=SCHEMA,
+                        heap_size=heap_size,
+                        num_threads=num_threads,
+                        round_size=round_size,
+                        progress=progress,
+                        stats=analysis,
+                    )
+                else:
+                    result = parallel_analysis.spool(
+                        documents, encode, Path(spool_dir), parallel=parallel, progress=progress, stats=analysis
+                    )
                 analysed = time.perf_counter()
-                # the writer's threads start after the analysis (whose worker is forked without them)
-                writer = index.writer(heap_size=heap_size, num_threads=num_threads)
-                for bucket in spool.buckets():
-                    for line in spool.lines(bucket):
-                        writer.add_json(line)
-            writer.commit()
+                if isinstance(result, int):  # indexed and committed by the pipeline's indexing process
+                    count = result
+                    index.reload()
+                else:
+                    spool = result
+                    count = spool.count
+                    # the writer's threads start after the analysis (whose worker is forked without them)
+                    writer = index.writer(heap_size=heap_size, num_threads=num_threads)
+                    for bucket in spool.buckets():
+                        for line in spool.lines(bucket):
+                            writer.add_json(line)
+                    writer.commit()
             indexed = time.perf_counter()
             with self.lock():
                 keys = _read_pending(pending)
                 if keys:
+                    if writer is None:
+                        writer = index.writer(heap_size=50_000_000, num_threads=1)
                     index.reload()
                     _update(index, writer, upsert=list(replay(keys)) if replay else [], keys=keys, fetch=replay)
                     writer.commit()
-                writer.wait_merging_threads()
+                if writer is not None:
+                    writer.wait_merging_threads()
                 self._switch(name)
                 marker.unlink(missing_ok=True)
                 pending.unlink(missing_ok=True)
