@@ -351,6 +351,39 @@ def _facet_id(pair: bytes) -> int:
     return value
 
 
+@functools.lru_cache(maxsize=200_000)
+def _what(
+    kind: str,
+    title: str,
+    short: str,
+    aliases: tuple[str, ...],
+    materials: tuple[str, ...],
+    guide: str,
+    faq: str,
+    online: bool,
+    item_type: str,
+    summary: str,
+    themes: tuple[str, ...],
+    audiences: tuple[str, ...],
+) -> tuple[str, int, str]:
+    """A content's text fields and digest (:func:`_content`) with the card's "what" part (:func:`_card_what`):
+    one cached lookup per document instead of two."""
+    text_json, content = _content(title, short, aliases, materials, guide, faq)
+    return text_json, content, _card_what(kind, title, short, online, item_type, summary, themes, audiences)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _where(department: str, region_code: str, region_name: str, level: int) -> tuple[str, str, bytes, str]:
+    """The card's "where" part, the department's fields and digest, the region's fields: one cached lookup."""
+    department_json, department_digest = _department(department)
+    return (
+        _card_where(department, region_code, region_name, level),
+        department_json,
+        department_digest,
+        _region_json(region_code),
+    )
+
+
 _b64 = binascii.b2a_base64
 
 
@@ -363,26 +396,30 @@ def encode_bucketed(doc: SearchDocument, reps: set[int] | None = None) -> tuple[
     representative when its digest is not in it yet (and is added); without, it is one.
     """
     kind, code, title, short = doc.kind, doc.code, doc.title, doc.short_name
-    department, region_code, level = doc.department, doc.region_code, doc.level
+    region_code, level = doc.region_code, doc.level
     themes, audiences, online = tuple(doc.themes), tuple(doc.service_objects), bool(doc.online)
     popularity = float(doc.popularity)
     facets, facets_digest = _facets(kind, level, themes, audiences, online)
-    department_json, department_digest = _department(department)
+    text_json, content, what = _what(
+        kind,
+        title,
+        short,
+        tuple(doc.aliases),
+        tuple(doc.materials),
+        doc.guide or "",
+        doc.faq or "",
+        online,
+        doc.item_type,
+        doc.summary,
+        themes,
+        audiences,
+    )
+    where, department_json, department_digest, region_json = _where(doc.department, region_code, doc.region_name, level)
     if kind in ("item", "bundle"):
         tail = _UNLINKED
     else:
         tail = f',"url":{_string(doc.url)},"actions":{_dumps([a.as_dict() for a in doc.actions])}}}'
-    card = "".join(
-        (
-            '{"code":',
-            _string(code),
-            _card_what(kind, title, short, online, doc.item_type, doc.summary, themes, audiences),
-            _card_where(department, region_code, doc.region_name, level),
-            tail,
-        )
-    )
-    aliases, materials = tuple(doc.aliases), tuple(doc.materials)
-    text_json, content = _content(title, short, aliases, materials, doc.guide or "", doc.faq or "")
+    card = "".join(('{"code":', _string(code), what, where, tail))
     if reps is None:
         rep = True
     elif content in reps:
@@ -396,7 +433,7 @@ def encode_bucketed(doc: SearchDocument, reps: set[int] | None = None) -> tuple[
             _string(f"{kind}:{code}"),
             text_json,
             department_json,
-            _region_json(region_code),
+            region_json,
             facets,
             _boost_json(popularity),
             ',"facet_id":',

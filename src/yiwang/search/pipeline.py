@@ -37,7 +37,9 @@ from .parallel import Encoder, Spool, available
 
 # YIWANG_SEARCH_BUILD_PIPELINE=0 turns it off (two passes in this process, or with the analysis worker)
 ENABLED = os.environ.get("YIWANG_SEARCH_BUILD_PIPELINE", "1") != "0"
-ROUND_SIZE = int(os.environ.get("YIWANG_SEARCH_BUILD_ROUND", "500000"))  # documents per round
+# documents per round: every round adds one stretch per county to the index (a search walks each), so few and
+# large — 2.3 M documents make two rounds (decision 0028)
+ROUND_SIZE = int(os.environ.get("YIWANG_SEARCH_BUILD_ROUND", "1200000"))
 
 
 class IndexingWorkerError(RuntimeError):
