@@ -299,15 +299,33 @@ def test_knowledge_base_entries_are_searchable(geo):
 
 @pytest.mark.django_db(transaction=True)  # committed rows: the feeder thread reads through its own connection
 def test_a_parallel_rebuild_reads_the_database_in_its_feeder_thread(geo, monkeypatch):
-    from yiwang.search import parallel
+    from yiwang.search import parallel, pipeline
 
     for i in range(40):
         Department.objects.create(name=f"广州市第{i}市场监督管理所", region=geo.gz)
     ServiceHall.objects.create(name="天河区政务服务中心", kind="center", region=geo.th, address="天河路1号")
+    monkeypatch.setattr(pipeline, "ENABLED", False)  # the analysis worker is used when the pipeline is off
     alone = services.rebuild(actor=SYSTEM)
     monkeypatch.setattr(parallel, "MIN_DOCUMENTS", 10)
     both = services.rebuild(actor=SYSTEM)
     assert alone["analysis"]["processes"] == 1 and both["analysis"]["processes"] == 2
     assert both["documents"] == alone["documents"] >= 41
+    assert "天河区政务服务中心" in titles(selectors.search(q="政务服务中心", log=False))
+    assert len(titles(selectors.search(q="市场监督管理所", log=False))) == 10
+
+
+@pytest.mark.django_db(transaction=True)  # committed rows, as above
+def test_a_pipelined_rebuild_reads_the_database_round_by_round(geo, monkeypatch):
+    from yiwang.search import pipeline
+
+    for i in range(40):
+        Department.objects.create(name=f"广州市第{i}市场监督管理所", region=geo.gz)
+    ServiceHall.objects.create(name="天河区政务服务中心", kind="center", region=geo.th, address="天河路1号")
+    alone = services.rebuild(actor=SYSTEM)
+    monkeypatch.setattr(pipeline, "ROUND_SIZE", 10)
+    rounds = services.rebuild(actor=SYSTEM)
+    assert alone["analysis"]["processes"] == 1
+    assert rounds["analysis"]["processes"] == 2 and rounds["analysis"]["rounds"] >= 5
+    assert rounds["documents"] == alone["documents"] >= 41
     assert "天河区政务服务中心" in titles(selectors.search(q="政务服务中心", log=False))
     assert len(titles(selectors.search(q="市场监督管理所", log=False))) == 10

@@ -34,6 +34,7 @@ from pathlib import Path
 import tantivy
 
 from . import parallel as parallel_analysis
+from . import pipeline as pipelined
 from . import text
 from .documents import SearchDocument
 
@@ -350,6 +351,39 @@ def _facet_id(pair: bytes) -> int:
     return value
 
 
+@functools.lru_cache(maxsize=200_000)
+def _what(
+    kind: str,
+    title: str,
+    short: str,
+    aliases: tuple[str, ...],
+    materials: tuple[str, ...],
+    guide: str,
+    faq: str,
+    online: bool,
+    item_type: str,
+    summary: str,
+    themes: tuple[str, ...],
+    audiences: tuple[str, ...],
+) -> tuple[str, int, str]:
+    """A content's text fields and digest (:func:`_content`) with the card's "what" part (:func:`_card_what`):
+    one cached lookup per document instead of two."""
+    text_json, content = _content(title, short, aliases, materials, guide, faq)
+    return text_json, content, _card_what(kind, title, short, online, item_type, summary, themes, audiences)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _where(department: str, region_code: str, region_name: str, level: int) -> tuple[str, str, bytes, str]:
+    """The card's "where" part, the department's fields and digest, the region's fields: one cached lookup."""
+    department_json, department_digest = _department(department)
+    return (
+        _card_where(department, region_code, region_name, level),
+        department_json,
+        department_digest,
+        _region_json(region_code),
+    )
+
+
 _b64 = binascii.b2a_base64
 
 
@@ -362,26 +396,30 @@ def encode_bucketed(doc: SearchDocument, reps: set[int] | None = None) -> tuple[
     representative when its digest is not in it yet (and is added); without, it is one.
     """
     kind, code, title, short = doc.kind, doc.code, doc.title, doc.short_name
-    department, region_code, level = doc.department, doc.region_code, doc.level
+    region_code, level = doc.region_code, doc.level
     themes, audiences, online = tuple(doc.themes), tuple(doc.service_objects), bool(doc.online)
     popularity = float(doc.popularity)
     facets, facets_digest = _facets(kind, level, themes, audiences, online)
-    department_json, department_digest = _department(department)
+    text_json, content, what = _what(
+        kind,
+        title,
+        short,
+        tuple(doc.aliases),
+        tuple(doc.materials),
+        doc.guide or "",
+        doc.faq or "",
+        online,
+        doc.item_type,
+        doc.summary,
+        themes,
+        audiences,
+    )
+    where, department_json, department_digest, region_json = _where(doc.department, region_code, doc.region_name, level)
     if kind in ("item", "bundle"):
         tail = _UNLINKED
     else:
         tail = f',"url":{_string(doc.url)},"actions":{_dumps([a.as_dict() for a in doc.actions])}}}'
-    card = "".join(
-        (
-            '{"code":',
-            _string(code),
-            _card_what(kind, title, short, online, doc.item_type, doc.summary, themes, audiences),
-            _card_where(department, region_code, doc.region_name, level),
-            tail,
-        )
-    )
-    aliases, materials = tuple(doc.aliases), tuple(doc.materials)
-    text_json, content = _content(title, short, aliases, materials, doc.guide or "", doc.faq or "")
+    card = "".join(('{"code":', _string(code), what, where, tail))
     if reps is None:
         rep = True
     elif content in reps:
@@ -395,7 +433,7 @@ def encode_bucketed(doc: SearchDocument, reps: set[int] | None = None) -> tuple[
             _string(f"{kind}:{code}"),
             text_json,
             department_json,
-            _region_json(region_code),
+            region_json,
             facets,
             _boost_json(popularity),
             ',"facet_id":',
@@ -565,13 +603,17 @@ class IndexStore:
         heap_size: int = 256_000_000,
         num_threads: int = 0,
         parallel: bool | None = None,
+        pipeline: bool | None = None,
+        round_size: int | None = None,
     ) -> dict[str, object]:
         """Build a new generation from ``documents`` and switch to it; returns counts and timings.
 
         While the build runs, incremental updates note their keys in ``pending.jsonl``; ``replay(keys)``
         must return the current documents for those keys so the new generation does not lose them.
-        ``parallel``: analyse with a forked worker process too (:mod:`.parallel`; default from the
-        environment, only for large builds).
+        ``pipeline``: a build of more than ``round_size`` documents is indexed round by round in a forked
+        process while this one analyses the next round (:mod:`.pipeline`; default from the environment).
+        ``parallel``: otherwise (``parallel=True`` implies no pipeline unless ``pipeline=True``), analyse with a
+        forked worker process too (:mod:`.parallel`; default from the environment, only for large builds).
         """
         started = time.perf_counter()
         self.path.mkdir(parents=True, exist_ok=True)
@@ -581,6 +623,8 @@ class IndexStore:
         pending.unlink(missing_ok=True)
         name, gen = self._new_generation()
         count = 0
+        if pipeline is None:  # the pipeline unless the analysis worker is asked for
+            pipeline = pipelined.ENABLED and parallel is not True
         # No cyclic garbage collection while building: the loop allocates millions of short-lived tuples next
         # to the analysis caches, and each collection walked those caches (~9 % of the analysis pass).
         collecting = gc.isenabled()
@@ -589,32 +633,56 @@ class IndexStore:
             index = tantivy.Index(SCHEMA, path=str(gen))
             analysis: dict[str, object] = {}
             reps: set[int] = set()  # contents that have their representative (the first document seen)
+            writer = None
             with tempfile.TemporaryDirectory(prefix="spool-", dir=self.path) as spool_dir:
                 # Analysis (here, or here and in a forked worker for a large build: parallel.py) into a spool
                 # per county, then indexed county by county, so that a region's documents have neighbouring
                 # ids: a search restricted to the user's city or county then walks one short stretch of every
-                # posting list (see SearchEngine.search).
+                # posting list (see SearchEngine.search). A large build is cut into rounds (pipeline.py),
+                # each indexed that way by a forked process while this one analyses the next.
                 # (a content's documents all go to one process: its first document is its representative)
                 encode = functools.partial(encode_bucketed, reps=reps)
-                spool = parallel_analysis.spool(
-                    documents, encode, Path(spool_dir), parallel=parallel, progress=progress, stats=analysis
-                )
-                count = spool.count
+                if pipeline and pipelined.available():
+                    result = pipelined.build(
+                        documents,
+                        encode,
+                        Path(spool_dir),
+                        index_path=gen,
+                        schema=SCHEMA,
+                        heap_size=heap_size,
+                        num_threads=num_threads,
+                        round_size=round_size,
+                        progress=progress,
+                        stats=analysis,
+                    )
+                else:
+                    result = parallel_analysis.spool(
+                        documents, encode, Path(spool_dir), parallel=parallel, progress=progress, stats=analysis
+                    )
                 analysed = time.perf_counter()
-                # the writer's threads start after the analysis (whose worker is forked without them)
-                writer = index.writer(heap_size=heap_size, num_threads=num_threads)
-                for bucket in spool.buckets():
-                    for line in spool.lines(bucket):
-                        writer.add_json(line)
-            writer.commit()
+                if isinstance(result, int):  # indexed and committed by the pipeline's indexing process
+                    count = result
+                    index.reload()
+                else:
+                    spool = result
+                    count = spool.count
+                    # the writer's threads start after the analysis (whose worker is forked without them)
+                    writer = index.writer(heap_size=heap_size, num_threads=num_threads)
+                    for bucket in spool.buckets():
+                        for line in spool.lines(bucket):
+                            writer.add_json(line)
+                    writer.commit()
             indexed = time.perf_counter()
             with self.lock():
                 keys = _read_pending(pending)
                 if keys:
+                    if writer is None:
+                        writer = index.writer(heap_size=50_000_000, num_threads=1)
                     index.reload()
                     _update(index, writer, upsert=list(replay(keys)) if replay else [], keys=keys, fetch=replay)
                     writer.commit()
-                writer.wait_merging_threads()
+                if writer is not None:
+                    writer.wait_merging_threads()
                 self._switch(name)
                 marker.unlink(missing_ok=True)
                 pending.unlink(missing_ok=True)
