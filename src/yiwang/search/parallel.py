@@ -388,17 +388,10 @@ def _parallel(
         stop.set()
         with contextlib.suppress(OSError):
             batches_w.close()
-        if worker.is_alive() and not worker_done:
-            worker.kill()
-        worker.join(timeout=10)
-        if worker.is_alive():  # pragma: no cover - a worker that ignores SIGKILL
-            worker.kill()
-            worker.join()
+        reap(worker, finished=bool(worker_done))
         results_r.close()
         feeder.join(timeout=5)
         receiver.join(timeout=5)
-        if worker.exitcode is not None:
-            worker.close()
     out.count = mine + theirs
     stats.update(
         processes=2,
@@ -447,3 +440,15 @@ def _work(batches_r, results_w, batches_w, results_r, encode: Encoder, directory
         with contextlib.suppress(OSError):
             results_w.send_bytes(_dumps(("error", traceback.format_exc())))
         sys.exit(1)
+
+
+def reap(worker, *, finished: bool) -> None:
+    """Make sure a forked build process is gone: killed unless it reported its end, joined, its handle closed."""
+    if worker.is_alive() and not finished:
+        worker.kill()
+    worker.join(timeout=10)
+    if worker.is_alive():  # pragma: no cover - a process that ignores SIGKILL
+        worker.kill()
+        worker.join()
+    if worker.exitcode is not None:
+        worker.close()

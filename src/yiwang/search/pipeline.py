@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .documents import SearchDocument
-from .parallel import Encoder, Spool, available
+from .parallel import Encoder, Spool, available, reap
 
 # YIWANG_SEARCH_BUILD_PIPELINE=0 turns it off (two passes in this process, or with the analysis worker)
 ENABLED = os.environ.get("YIWANG_SEARCH_BUILD_PIPELINE", "1") != "0"
@@ -155,15 +155,8 @@ def build(
     finally:
         with contextlib.suppress(OSError):
             rounds_w.close()
-        if worker.is_alive() and not done:
-            worker.kill()
-        worker.join(timeout=10)
-        if worker.is_alive():  # pragma: no cover - a process that ignores SIGKILL
-            worker.kill()
-            worker.join()
+        reap(worker, finished=bool(done))
         results_r.close()
-        if worker.exitcode is not None:
-            worker.close()
     total = sum(counted)
     stats.update(
         processes=2,
