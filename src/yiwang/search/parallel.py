@@ -119,6 +119,23 @@ class Spool:
         )
         return fh
 
+    def write(self, docs: Iterable, encode: Encoder, progress: Callable[[int], Any] | None) -> int:
+        """Encode ``docs`` into this spool in one process, reporting progress every 1,000; returns how many."""
+        files = self.files
+        count = batch = 0
+        for doc in docs:
+            bucket, line = encode(doc)
+            fh = files.get(bucket) or self.file(bucket)
+            fh.write(line + "\n")
+            count += 1
+            batch += 1
+            if progress and batch >= 1000:
+                progress(batch)
+                batch = 0
+        if progress and batch:
+            progress(batch)
+        return count
+
     def close(self) -> None:
         for fh in self.files.values():
             fh.close()
@@ -174,20 +191,7 @@ def spool(
                 _parallel(itertools.chain(head, source), encode, key or content_key, share, out, progress, stats)
                 return out
         started = time.process_time()
-        files = out.files
-        count = batch = 0
-        for doc in itertools.chain(head, source):
-            bucket, line = encode(doc)
-            fh = files.get(bucket) or out.file(bucket)
-            fh.write(line + "\n")
-            count += 1
-            batch += 1
-            if progress and batch >= 1000:
-                progress(batch)
-                batch = 0
-        if progress and batch:
-            progress(batch)
-        out.count = count
+        out.count = count = out.write(itertools.chain(head, source), encode, progress)
         stats.update(processes=1, main_documents=count, main_cpu_s=round(time.process_time() - started, 2))
         return out
     finally:

@@ -49,21 +49,8 @@ class IndexingWorkerError(RuntimeError):
 def _encode_round(source, encode: Encoder, directory: Path, size: int, progress, counted: list[int]) -> Spool:
     out = Spool(directory)
     directory.mkdir()
-    files = out.files
-    count = batch = 0
     try:
-        for doc in itertools.islice(source, size):
-            bucket, line = encode(doc)
-            fh = files.get(bucket) or out.file(bucket)
-            fh.write(line)
-            fh.write("\n")
-            count += 1
-            batch += 1
-            if progress and batch >= 1000:
-                progress(batch)
-                batch = 0
-        if progress and batch:
-            progress(batch)
+        count = out.write(itertools.islice(source, size), encode, progress)
     finally:
         out.close()
     out.count = count
