@@ -621,3 +621,72 @@ def test_department_search_walks_only_the_contents_that_can_reach_the_top(tmp_pa
     _same_results_with_and_without_representatives(
         engine, ["律师 执业", "护照 签发", "律师协会", "遗嘱公证"], [None, GZ, SZ]
     )
+
+
+TOWN = "440106001000"  # a street of Tianhe
+VILLAGE = "440106001001"
+YUEXIU = "440104000000"  # another county of Guangzhou
+ZHONGSHAN = "442000000000"  # a city without counties: its towns are its "counties" (prefix 442000)
+ZS_TOWN = "442000107000"
+ZS_VILLAGE = "442000107003"
+REGIONS = [GD, GZ, TIANHE, TOWN, VILLAGE, YUEXIU, SZ, ZHONGSHAN, ZS_TOWN, ZS_VILLAGE]
+
+
+def _every_level():
+    """Implementations of a few services in regions of every level, some popular: ties in every region class."""
+    import dataclasses
+    import random
+
+    rng = random.Random(30)
+    titles = ["办理往来港澳通行证", "普通护照签发", "港澳通行证签注", "社会保险登记", "律师执业许可"]
+    docs = []
+    for i in range(900):
+        region = REGIONS[rng.randrange(len(REGIONS))]
+        d = doc(
+            f"L{i:04d}",
+            titles[rng.randrange(len(titles))] + rng.choice(["", "（变更）", "（遗失补办）"]),
+            dept=rng.choice(["公安局", "司法局", "人力资源和社会保障局"]),
+            popularity=rng.choice([0] * 8 + [3, 40, 900]),
+        )
+        docs.append(dataclasses.replace(d, region_code=region, region_name=region))
+    return docs
+
+
+@pytest.mark.parametrize("representatives", [True, False])
+def test_region_classes_score_like_the_region_clauses(tmp_path, representatives):
+    """Decision 0030: one search per region class, each with its class's constant, gives the hits and the exact
+    scores of one query with every region clause (a city without counties included)."""
+    import tantivy
+
+    from yiwang.search.engine import SearchEngine
+
+    store = IndexStore(tmp_path / "ix")
+    store.build(_every_level())
+    engine = SearchEngine(store)
+    engine.representatives = representatives
+    searcher = store.searcher()
+    for query in ["港澳通行证", "护照", "社保", "律师 执业", "hz"]:
+        matched = engine.text_query(engine.plan(query))
+        for region in [None, *REGIONS]:
+            full = tantivy.Query.boolean_query([(tantivy.Occur.Must, matched), *engine.region_clauses(region)])
+            every = searcher.search(full, limit=searcher.num_docs, count=True, weight_by_field="boost")
+            ranked = sorted(every.hits, key=lambda hit: (-hit[0], hit[1].segment_ord, hit[1].doc))
+            expected = [(searcher.doc(a).get_first("key"), s) for s, a in ranked]
+            for limit, offset, facets in ((10, 0, False), (20, 0, True), (20, 40, False)):
+                got = engine.search(query, region_code=region, limit=limit, offset=offset, facets=facets)
+                assert [(f"item:{h.card['code']}", h.score) for h in got.hits] == expected[offset : offset + limit], (
+                    query,
+                    region,
+                    offset,
+                )
+                assert got.total == every.count
+
+
+def test_region_classes_need_scores_that_add_exactly(monkeypatch):
+    from yiwang.search import engine as engine_module
+
+    assert [score for _, score in engine_module.SearchEngine.region_classes(VILLAGE)] == [1.5, 3.0, 2.0, 3.5, 5.0]
+    assert [score for _, score in engine_module.SearchEngine.region_classes(ZS_VILLAGE)] == [1.5, 3.0, 2.0, 5.5, 5.0]
+    monkeypatch.setattr(engine_module, "REGION_SAME_CITY", 0.1)
+    with pytest.raises(ValueError, match="exactly in float32"):
+        engine_module.SearchEngine.region_classes(TIANHE)
