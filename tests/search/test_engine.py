@@ -690,3 +690,49 @@ def test_region_classes_need_scores_that_add_exactly(monkeypatch):
     monkeypatch.setattr(engine_module, "REGION_SAME_CITY", 0.1)
     with pytest.raises(ValueError, match="exactly in float32"):
         engine_module.SearchEngine.region_classes(TIANHE)
+
+
+def test_region_classes_below_the_floor_are_not_searched(tmp_path, monkeypatch):
+    """Decision 0030: once ``pool`` documents score more than the best text score plus a class's region score,
+    that class (and every lower one) is not searched; the results stay the same (and those of one full query,
+    see above)."""
+    import math
+
+    from yiwang.search import engine as engine_module
+    from yiwang.search.engine import SearchEngine
+
+    store = IndexStore(tmp_path / "ix")
+    store.build(_every_level())
+    engine = SearchEngine(store)
+    searches = []
+
+    class Counting:
+        def __init__(self, searcher):
+            self.searcher = searcher
+
+        def search(self, query, **kwargs):
+            searches.append(query)
+            return self.searcher.search(query, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self.searcher, name)
+
+    searcher = store.searcher
+    monkeypatch.setattr(store, "searcher", lambda: Counting(searcher()))
+
+    def skipped(query: str, limit: int) -> int:
+        searches.clear()
+        got = engine.search(query, region_code=VILLAGE, limit=limit)
+        made = len(searches)
+        searches.clear()
+        with monkeypatch.context() as m:
+            m.setattr(engine_module, "REGION_SLACK", math.inf)  # never below the floor: every class searched
+            every = engine.search(query, region_code=VILLAGE, limit=limit)
+        assert [(h.card["code"], h.score) for h in got.hits] == [(h.card["code"], h.score) for h in every.hits]
+        return len(searches) - made
+
+    assert skipped("社会保险登记", 10) >= 3  # the village's county fills the top 10: no lower class can reach it
+    assert skipped("社会保险登记", 100) == 0  # too few of them for a top 100
+    searches.clear()
+    assert engine.search("完全没有的词语", region_code=VILLAGE).total == 0
+    assert len(searches) <= 2  # the representatives' search and the count: nothing else when nothing matches

@@ -67,6 +67,7 @@ FACET_SETS_MAX = 200_000  # distinct facet-value sets remembered per process (se
 BM25_K1 = 1.2  # tantivy's BM25 term-frequency saturation (see SearchEngine.department_bound)
 DEPARTMENT_CONTENTS = 100  # representatives asked for when the query has department clauses (decision 0026)
 DEPARTMENT_SLACK = 1e-3  # relative margin for float32 sums in the department bound
+REGION_SLACK = 1e-3  # relative margin for float32 sums in the region classes' bound (decision 0030)
 RESULT_CACHE_SECONDS = 10.0  # a remembered result is answered again for at most this long (see SearchEngine.search)
 
 
@@ -494,7 +495,7 @@ class SearchEngine:
         return classes
 
     @classmethod
-    def region_scopes(cls, region_code: str | None) -> list[tantivy.Query]:
+    def region_scopes(cls, region_code: str | None) -> list[tuple[tantivy.Query, float]]:
         """Required clauses, one per region class (:meth:`region_classes`), that restrict a search to the class
         and give each of its documents the class's region score (decision 0030): ANDed with the text query, a
         document scores text + region score in one float addition, as text + the region clauses' sum does —
@@ -506,7 +507,8 @@ class SearchEngine:
         disjunction-max of the classes' constants (the union of the county subtree and the province's own
         documents); a term ANDed with the text query is walked by skipping (decision 0030's measurements).
         """
-        return [tantivy.Query.const_score_query(query, score) for query, score in cls.region_classes(region_code)]
+        classes = sorted(cls.region_classes(region_code), key=lambda c: -c[1])
+        return [(tantivy.Query.const_score_query(query, score), score) for query, score in classes]
 
     # --- running ----------------------------------------------------------------------------------------
     def search(
@@ -528,9 +530,11 @@ class SearchEngine:
           representative document per content (:meth:`whole_index`, decision 0022) — a common word matches
           100,000+ implementations at province scale, most of them exact ties that block-max WAND cannot
           prune; otherwise a flat disjunction of term queries over every match;
-        - the text query with the region clauses, restricted to each region scope (the user's city
-          subtree, the province-level implementations);
-        - the text query with the region clauses and the popularity weight, restricted to popular documents.
+        - the text query with the region clauses and the popularity weight, restricted to popular documents;
+        - the text query restricted to each region class (:meth:`region_scopes`: the user's own regions, the
+          county and city subtrees), its region score a constant, highest first — down to the first class
+          whose best possible score (the best text score of any match plus its region score) is below a score
+          that ``pool`` documents found so far already reach (decision 0030).
 
         A document's score in these searches is never above its true score, and it is exact in the search
         of its own group (no region score and no popularity; in a scope; popular). The index keeps popular
@@ -619,26 +623,48 @@ class SearchEngine:
         pool = max(offset + limit, FACET_TOP if facets else RERANK_POOL)
         base = [(tantivy.Occur.Must, matched), *filter_clauses]
         filtered = tantivy.Query.boolean_query(base) if filter_clauses else matched
-        searches: list[tuple[tantivy.Query, str | None]] = []
-        if filter_clauses or not self.representatives or self.store.schema_version != SCHEMA_VERSION:
-            searches.append((filtered, None))
-            found = []
-        else:  # filters can differ between the documents of one content: those searches walk every match
-            found = self.whole_index(searcher, plan, matched, pool)
-        for scope in self.region_scopes(region_code):
-            searches.append((tantivy.Query.boolean_query([*base, (tantivy.Occur.Must, scope)]), None))
-        popular = (tantivy.Occur.Must, tantivy.Query.const_score_query(POPULAR, 0.0))
-        searches.append((tantivy.Query.boolean_query([*base, popular, *region_clauses]), "boost"))
         best: dict[tuple[int, int], tuple[float, Any]] = {}
-        for hits in chain(
-            [found],
-            (searcher.search(q, limit=pool, count=False, weight_by_field=weight).hits for q, weight in searches),
-        ):
+
+        def take(hits: list[tuple[float, Any]], floor: float = -math.inf) -> None:
+            """Merge ``hits`` (best first) down to ``floor``: a score below it cannot reach the top ``pool``."""
             for score, address in hits:
+                if score < floor:
+                    break
                 key = (address.segment_ord, address.doc)
                 seen = best.get(key)
                 if seen is None or score > seen[0]:
                     best[key] = (float(score), address)
+
+        if filter_clauses or not self.representatives or self.store.schema_version != SCHEMA_VERSION:
+            found = searcher.search(filtered, limit=pool, count=False).hits
+            ceiling = found[0][0] if found else None  # the best text score of any match: exact
+        else:  # filters can differ between the documents of one content: those searches walk every match
+            found, ceiling = self._whole_index(searcher, plan, matched, pool)
+        take(found)  # not in score order (department hits, then contents)
+        if ceiling is not None:  # else nothing matches the text query: no search below can find anything
+            popular = (tantivy.Occur.Must, tantivy.Query.const_score_query(POPULAR, 0.0))
+            hits = searcher.search(
+                tantivy.Query.boolean_query([*base, popular, *region_clauses]),
+                limit=pool,
+                count=False,
+                weight_by_field="boost",
+            ).hits
+            floor = _floor([score for score, _ in best.values()], pool)  # at least ``pool`` documents reach it
+            take(hits, floor)
+            floor = max(floor, _floor([score for score, _ in best.values()], pool))
+            for scope, region in self.region_scopes(region_code):  # the highest region score first
+                # a document of this class scores at most ceiling + region: below the floor, none of them can
+                # reach the top ``pool`` (at least ``pool`` documents score the floor or more), nor any of a
+                # later class (lower region score)
+                most = ceiling + region
+                if most + REGION_SLACK * (abs(most) + 1.0) < floor:
+                    break
+                hits = searcher.search(
+                    tantivy.Query.boolean_query([*base, (tantivy.Occur.Must, scope)]), limit=pool, count=False
+                ).hits
+                if len(hits) >= pool:  # ``pool`` distinct documents, best first
+                    floor = max(floor, hits[pool - 1][0])
+                take(hits, floor)
         # by score, then address: sorted as plain tuples (no key function called per result)
         ranked = [(key, best[key]) for _, key in sorted([(-s, key) for key, (s, _) in best.items()])]
         cards: dict[tuple[int, int], dict[str, Any]] = {}
@@ -666,6 +692,13 @@ class SearchEngine:
     def whole_index(
         self, searcher: tantivy.Searcher, plan: Plan, matched: tantivy.Query, pool: int
     ) -> list[tuple[float, Any]]:
+        """What the text query alone over the whole index contributes to the top ``pool`` (see
+        :meth:`_whole_index`)."""
+        return self._whole_index(searcher, plan, matched, pool)[0]
+
+    def _whole_index(
+        self, searcher: tantivy.Searcher, plan: Plan, matched: tantivy.Query, pool: int
+    ) -> tuple[list[tuple[float, Any]], float | None]:
         """What the text query alone over the whole index contributes to the top ``pool`` (decision 0022).
 
         Documents with one content digest (``index.content_digest``) get the same text score but for the
@@ -689,7 +722,8 @@ class SearchEngine:
         department = [clause for fname, clause in clauses if fname == "dept"]
         must = tantivy.Occur.Must
         if not content:
-            return self._department_hits(searcher, matched, department, pool) if department else []
+            hits = self._department_hits(searcher, matched, department, pool) if department else []
+            return hits, (hits[0][0] if hits else None)  # every match matches a department clause: exact
         query = tantivy.Query.boolean_query([(must, tantivy.Query.boolean_query(content)), (must, REPRESENTATIVES)])
         # 0: no department holds a word of the query (every department clause matches nothing)
         bound = self.department_bound(searcher, plan) if department else 0.0
@@ -721,8 +755,11 @@ class SearchEngine:
             if complete:
                 break
             limit *= 4
+        # the best text score of any match: a content's best score plus what the department can add (or the
+        # department search's best, for documents that match by their department only)
+        ceiling = hits[0][0] + bound if hits else None
         if bound <= 0:
-            return expanded
+            return expanded, ceiling
         within = None  # the contents whose documents can rank in the top ``pool`` when their department matches
         if len(expanded) >= pool:
             floor = expanded[pool - 1][0]  # at least ``pool`` documents score this much or more
@@ -733,9 +770,12 @@ class SearchEngine:
         # else (more contents may qualify than were returned) the whole index: asking for 400 representatives
         # restricted 档案 to 167 contents and 宗教 to 359, slower than the whole department search (7 vs 3 ms)
         if within is None:
-            return self._department_hits(searcher, matched, department, pool) + expanded
+            department_hits = self._department_hits(searcher, matched, department, pool)
+            if department_hits:
+                ceiling = max(ceiling if ceiling is not None else department_hits[0][0], department_hits[0][0])
+            return department_hits + expanded, ceiling
         if not within:
-            return expanded
+            return expanded, ceiling
         # the documents of those contents whose department matches, scored by every text clause in the order
         # of ``matched`` (the same float sum): driven by the contents' short posting lists — an intersection
         # with ``matched`` itself walks the union of the text terms instead (8–9 ms vs 1 ms for 离婚 登记)
@@ -749,7 +789,7 @@ class SearchEngine:
                 *(clause for _, clause in clauses),
             ]
         )
-        return searcher.search(query, limit=pool, count=False).hits + expanded
+        return searcher.search(query, limit=pool, count=False).hits + expanded, ceiling
 
     @staticmethod
     def _department_hits(
@@ -945,6 +985,13 @@ def _merge_single_characters(words: list[str], lexicon: PinyinLexicon, known: Ca
         out.append(words[i])
         i += 1
     return out
+
+
+def _floor(scores: list[float], pool: int) -> float:
+    """A score that at least ``pool`` of these scores (of distinct documents) reach, or -inf when they are fewer."""
+    if len(scores) < pool:
+        return -math.inf
+    return sorted(scores, reverse=True)[pool - 1]
 
 
 def _exact_sum(*scores: float) -> float:
