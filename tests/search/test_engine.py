@@ -736,3 +736,28 @@ def test_region_classes_below_the_floor_are_not_searched(tmp_path, monkeypatch):
     searches.clear()
     assert engine.search("完全没有的词语", region_code=VILLAGE).total == 0
     assert len(searches) <= 2  # the representatives' search and the count: nothing else when nothing matches
+
+
+def test_prepared_queries_follow_commits_synonyms_and_time(store, monkeypatch):
+    """Decision 0030: a query's plan and text query are remembered per cleaned query, index snapshot, synonyms
+    and lexicon, for at most ``PREPARED_SECONDS`` — never results (every search still runs)."""
+    from yiwang.search import engine as engine_module
+    from yiwang.search.engine import SearchEngine
+    from yiwang.search.synonyms import SynonymRow, SynonymTable, load_seed
+
+    tables = [SynonymTable(load_seed())]
+    engine = SearchEngine(store, synonyms=lambda: tables[-1])
+    first = engine.prepare("护照 签发")
+    assert engine.prepare(" 护照  签发 ") is first  # the same cleaned query
+    assert engine.prepare("护照") is not first
+    store.apply(upsert=[doc("N1", "护照签发新增", region=GZ)])  # a commit: a new snapshot
+    store.refresh()
+    after_commit = engine.prepare("护照 签发")
+    assert after_commit is not first and engine.prepare("护照 签发") is after_commit
+    assert codes(engine.search("护照签发新增"))[0] == "N1"
+    tables.append(SynonymTable([*load_seed(), SynonymRow(term="签发", alternatives=("核发",), two_way=True, weight=1)]))
+    with_synonym = engine.prepare("护照 签发")
+    assert with_synonym is not after_commit
+    assert "核发" in [a for c in with_synonym.plan.concepts for a, _ in c.alternatives]
+    monkeypatch.setattr(engine_module, "PREPARED_SECONDS", 0.0)
+    assert engine.prepare("护照 签发") is not with_synonym  # expired
