@@ -15,6 +15,7 @@ A query goes through the same steps everywhere (API, portal, CLI, benchmarks):
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import math
@@ -489,7 +490,7 @@ class SearchEngine:
         return clauses
 
     @staticmethod
-    def region_classes(region_code: str | None) -> list[tuple[tantivy.Query, float]]:
+    def region_classes(region_code: str | None) -> tuple[tuple[tantivy.Query, float], ...]:
         """The documents the user's region lifts, in classes of equal region score, each with that score.
 
         The region clauses (:meth:`region_clauses`) add ``REGION_APPLIES`` for each of the user's regions
@@ -500,35 +501,10 @@ class SearchEngine:
         Zhongshan 442000, is its own city and "county"). A document in several classes has the largest
         sum of them (the scores are not negative). The sums are exact in float32 (see :func:`_exact_sum`), so
         a class's constant is the clauses' sum to the bit."""
-        prefixes = region_prefixes(region_code or "")
-        if not prefixes:
-            return []
-        own = [prefix.ljust(12, "0") for prefix in prefixes]
-        subtrees = [(prefixes[1], (REGION_SAME_CITY,))] if len(prefixes) >= 2 else []
-        if len(prefixes) >= 3:
-            subtrees.append((prefixes[2], (REGION_SAME_CITY, REGION_SAME_COUNTY)))
-
-        def term(fname: str, value: str) -> tantivy.Query:
-            return tantivy.Query.term_query(SCHEMA, fname, value, index_option="basic")
-
-        classes = [(term("region_anc", prefix), _exact_sum(*scores)) for prefix, scores in subtrees]
-        by_score: dict[float, list[str]] = {}
-        for code in dict.fromkeys(own):
-            ancestors = region_prefixes(code)
-            scores = [REGION_APPLIES] * own.count(code)
-            scores += [REGION_SAME_CITY] if len(prefixes) >= 2 and prefixes[1] in ancestors else []
-            scores += [REGION_SAME_COUNTY] if len(prefixes) >= 3 and prefixes[2] in ancestors else []
-            by_score.setdefault(_exact_sum(*scores), []).append(code)
-        for score, codes in by_score.items():
-            terms = [term("region_code", code) for code in codes]
-            query = (
-                terms[0] if len(terms) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Should, t) for t in terms])
-            )
-            classes.append((query, score))
-        return classes
+        return _region_classes(region_code or "", REGION_APPLIES, REGION_SAME_CITY, REGION_SAME_COUNTY)
 
     @classmethod
-    def region_scopes(cls, region_code: str | None) -> list[tuple[tantivy.Query, float]]:
+    def region_scopes(cls, region_code: str | None) -> tuple[tuple[tantivy.Query, float], ...]:
         """Required clauses, one per region class (:meth:`region_classes`), that restrict a search to the class
         and give each of its documents the class's region score (decision 0030): ANDed with the text query, a
         document scores text + region score in one float addition, as text + the region clauses' sum does —
@@ -540,8 +516,7 @@ class SearchEngine:
         disjunction-max of the classes' constants (the union of the county subtree and the province's own
         documents); a term ANDed with the text query is walked by skipping (decision 0030's measurements).
         """
-        classes = sorted(cls.region_classes(region_code), key=lambda c: -c[1])
-        return [(tantivy.Query.const_score_query(query, score), score) for query, score in classes]
+        return _region_scopes(region_code or "", REGION_APPLIES, REGION_SAME_CITY, REGION_SAME_COUNTY)
 
     # --- running ----------------------------------------------------------------------------------------
     def search(
@@ -1023,6 +998,46 @@ def _merge_single_characters(words: list[str], lexicon: PinyinLexicon, known: Ca
         out.append(words[i])
         i += 1
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _region_classes(
+    region_code: str, applies: float, same_city: float, same_county: float
+) -> tuple[tuple[tantivy.Query, float], ...]:
+    """:meth:`SearchEngine.region_classes`, remembered per region (and scores): the query objects are immutable."""
+    prefixes = region_prefixes(region_code)
+    if not prefixes:
+        return ()
+    own = [prefix.ljust(12, "0") for prefix in prefixes]
+    subtrees = [(prefixes[1], (same_city,))] if len(prefixes) >= 2 else []
+    if len(prefixes) >= 3:
+        subtrees.append((prefixes[2], (same_city, same_county)))
+
+    def term(fname: str, value: str) -> tantivy.Query:
+        return tantivy.Query.term_query(SCHEMA, fname, value, index_option="basic")
+
+    classes = [(term("region_anc", prefix), _exact_sum(*scores)) for prefix, scores in subtrees]
+    by_score: dict[float, list[str]] = {}
+    for code in dict.fromkeys(own):
+        ancestors = region_prefixes(code)
+        scores = [applies] * own.count(code)
+        scores += [same_city] if len(prefixes) >= 2 and prefixes[1] in ancestors else []
+        scores += [same_county] if len(prefixes) >= 3 and prefixes[2] in ancestors else []
+        by_score.setdefault(_exact_sum(*scores), []).append(code)
+    for score, codes in by_score.items():
+        terms = [term("region_code", code) for code in codes]
+        query = terms[0] if len(terms) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Should, t) for t in terms])
+        classes.append((query, score))
+    return tuple(classes)
+
+
+@functools.lru_cache(maxsize=4096)
+def _region_scopes(
+    region_code: str, applies: float, same_city: float, same_county: float
+) -> tuple[tuple[tantivy.Query, float], ...]:
+    """:meth:`SearchEngine.region_scopes`, remembered per region (and scores)."""
+    classes = sorted(_region_classes(region_code, applies, same_city, same_county), key=lambda c: -c[1])
+    return tuple((tantivy.Query.const_score_query(query, score), score) for query, score in classes)
 
 
 def _floor(scores: list[float], pool: int) -> float:
