@@ -30,7 +30,17 @@ from typing import Any
 import tantivy
 
 from . import text
-from .index import SCHEMA, SCHEMA_VERSION, FacetValues, IndexStore, card_facets, contents_of, region_prefixes
+from .index import (
+    SCHEMA,
+    SCHEMA_VERSION,
+    FacetValues,
+    IndexStore,
+    card_facets,
+    contents_of,
+    filter_doc_freq,
+    filter_query,
+    region_prefixes,
+)
 from .lexicon import PinyinLexicon, Suggester, Suggestion
 from .synonyms import SynonymTable
 
@@ -50,14 +60,7 @@ CORRECTION_WEIGHT = 1.0
 REGION_APPLIES = 2.0
 REGION_SAME_CITY = 1.5
 REGION_SAME_COUNTY = 1.5
-FACETS = {
-    "kind": "kind",
-    "department": "department_f",
-    "level": "level",
-    "theme": "theme",
-    "audience": "audience",
-    "online": "online",
-}
+FACETS = ("kind", "department", "level", "theme", "audience", "online")  # Filters' facets (index.filter_query names)
 MAX_OFFSET = 1000
 RERANK_POOL = 10  # at least this many candidates from each partial search
 FACET_TOP = 100  # facet counts are taken over this many top results
@@ -420,15 +423,14 @@ class SearchEngine:
             return []
         clauses = []
 
-        def must(fname: str, value: str) -> None:
-            q = tantivy.Query.term_query(SCHEMA, fname, value, index_option="basic")
-            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)))
+        def must(name: str, value: str) -> None:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(filter_query(name, value), 0.0)))
 
-        for name, fname in FACETS.items():
+        for name in FACETS:
             value = getattr(filters, name)
             if value is None or value == "":
                 continue
-            must(fname, ("1" if value else "0") if isinstance(value, bool) else str(value))
+            must(name, ("1" if value else "0") if isinstance(value, bool) else str(value))
         if filters.region_prefix:
             must("region_anc", filters.region_prefix)
         return clauses
@@ -742,7 +744,8 @@ class SearchEngine:
         below ``boost × idf × (1 + k1)`` whatever the term frequency and field length; the idf is taken with
         at least as many documents as tantivy counts (deleted ones included: every document has an
         ``online`` value) and the term's document frequency (deleted ones included, as tantivy's)."""
-        total = max(searcher.num_docs, searcher.doc_freq("online", "1") + searcher.doc_freq("online", "0"))
+        online = filter_doc_freq(searcher, "online", "1") + filter_doc_freq(searcher, "online", "0")
+        total = max(searcher.num_docs, online)
         bound = 0.0
         boost = FIELD_BOOSTS["dept"]
         for concept in plan.concepts:
@@ -800,14 +803,14 @@ class SearchEngine:
         if postings <= EXACT_COUNT_POSTINGS:
             return searcher.search(filtered, limit=1, count=True).count, True
         estimate = n * _union(c / n for c in coverage)  # concepts are ORed: assume independence
-        for name, fname in FACETS.items():  # filters are ANDed: scale by their share
+        for name in FACETS:  # filters are ANDed: scale by their share
             value = getattr(filters, name, None) if filters else None
             if value is None or value == "":
                 continue
             value = ("1" if value else "0") if isinstance(value, bool) else str(value)
-            estimate *= searcher.doc_freq(fname, value) / n
+            estimate *= filter_doc_freq(searcher, name, value) / n
         if filters and filters.region_prefix:
-            estimate *= searcher.doc_freq("region_anc", filters.region_prefix) / n
+            estimate *= filter_doc_freq(searcher, "region_anc", filters.region_prefix) / n
         return round(estimate), False
 
     def facet_sets(

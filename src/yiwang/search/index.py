@@ -78,6 +78,32 @@ log = logging.getLogger(__name__)
 _warned: set[str] = set()
 
 
+# The filter terms (筛选): a filter name → the raw field that holds its values (schema 4). Queries and document
+# frequencies of filters go through ``filter_query`` / ``filter_doc_freq``, never through field names.
+FILTER_FIELDS = {
+    "kind": "kind",
+    "department": "department_f",
+    "level": "level",
+    "theme": "theme",
+    "audience": "audience",
+    "online": "online",
+    "region_code": "region_code",  # the implementing region's code (12 digits)
+    "region_anc": "region_anc",  # the significant prefixes of that code (``region_prefixes``)
+    "tier": "tier",  # "popular": boost > 0
+    "rep": "rep",  # "1": the content's representative (decision 0022)
+}
+
+
+def filter_query(name: str, value: str) -> tantivy.Query:
+    """The documents whose filter ``name`` holds ``value`` (a term query; wrap it in a constant score)."""
+    return tantivy.Query.term_query(SCHEMA, FILTER_FIELDS[name], value, index_option="basic")
+
+
+def filter_doc_freq(searcher: tantivy.Searcher, name: str, value: str) -> int:
+    """The number of documents (deleted ones included, as tantivy counts) whose filter ``name`` holds ``value``."""
+    return searcher.doc_freq(FILTER_FIELDS[name], value)
+
+
 def region_prefixes(code: str) -> list[str]:
     """``440106000000`` → ``["44", "4401", "440106"]`` (the significant prefixes of each level)."""
     if not code or len(code) != 12:
@@ -807,7 +833,7 @@ def _update(
     searcher = index.searcher()
     gone = set(keys)
     lost: set[int] = set()
-    rep = tantivy.Query.term_query(SCHEMA, "rep", "1", index_option="basic")
+    rep = filter_query("rep", "1")
     occur = tantivy.Occur.Must
     for start in range(0, len(keys), 1000):
         chunk = keys[start : start + 1000]
