@@ -44,10 +44,9 @@ from .index import (
 from .lexicon import PinyinLexicon, Suggester, Suggestion
 from .synonyms import SynonymTable
 
-POPULAR = tantivy.Query.term_query(SCHEMA, "tier", "popular", index_option="basic")
-REPRESENTATIVES = tantivy.Query.const_score_query(  # one document per content (schema 4, decision 0022)
-    tantivy.Query.term_query(SCHEMA, "rep", "1", index_option="basic"), 0.0
-)
+POPULAR = filter_query("tier", "popular")
+# one document per content (schema 4, decision 0022)
+REPRESENTATIVES = tantivy.Query.const_score_query(filter_query("rep", "1"), 0.0)
 FIELD_BOOSTS = {"title": 4.0, "alias": 2.5, "dept": 0.8, "materials": 0.5, "faq": 0.5, "guide": 0.3}
 LONG_FIELDS = frozenset({"guide", "faq"})
 NAME_FIELDS = frozenset({"title", "alias"})
@@ -442,10 +441,9 @@ class SearchEngine:
         prefixes = region_prefixes(region_code)
         clauses = []
 
-        def boost(fname: str, value: str, score: float) -> None:
+        def boost(name: str, value: str, score: float) -> None:
             # A term per clause (not a term set): a term scorer seeks to the text matches, a set builds a bitset
-            term = tantivy.Query.term_query(SCHEMA, fname, value, index_option="basic")
-            clauses.append((tantivy.Occur.Should, tantivy.Query.const_score_query(term, score)))
+            clauses.append((tantivy.Occur.Should, tantivy.Query.const_score_query(filter_query(name, value), score)))
 
         for prefix in prefixes:  # implementations that apply to the user: their county, city, province
             boost("region_code", prefix.ljust(12, "0"), REGION_APPLIES)
@@ -472,10 +470,10 @@ class SearchEngine:
         if not prefixes:
             return []
         clauses = cls.region_clauses(region_code)  # the province's own clause first
-        province = tantivy.Query.term_query(SCHEMA, "region_code", prefixes[0].ljust(12, "0"), index_option="basic")
+        province = filter_query("region_code", prefixes[0].ljust(12, "0"))
         scopes = [(province, clauses[:1])]
         if len(prefixes) >= 2:
-            city = tantivy.Query.term_query(SCHEMA, "region_anc", prefixes[1], index_option="basic")
+            city = filter_query("region_anc", prefixes[1])
             scopes.append((city, clauses[1:]))
         return scopes
 
