@@ -611,3 +611,143 @@ def test_department_search_walks_only_the_contents_that_can_reach_the_top(tmp_pa
     _same_results_with_and_without_representatives(
         engine, ["律师 执业", "护照 签发", "律师协会", "遗嘱公证"], [None, GZ, SZ]
     )
+
+
+TOWN = "440106001000"  # a street of Tianhe
+VILLAGE = "440106001001"
+YUEXIU = "440104000000"  # another county of Guangzhou
+ZHONGSHAN = "442000000000"  # a city without counties: its towns are its "counties" (prefix 442000)
+ZS_TOWN = "442000107000"
+ZS_VILLAGE = "442000107003"
+REGIONS = [GD, GZ, TIANHE, TOWN, VILLAGE, YUEXIU, SZ, ZHONGSHAN, ZS_TOWN, ZS_VILLAGE]
+
+
+def _every_level():
+    """Implementations of a few services in regions of every level, some popular: ties in every region class."""
+    import dataclasses
+    import random
+
+    rng = random.Random(30)
+    titles = ["办理往来港澳通行证", "普通护照签发", "港澳通行证签注", "社会保险登记", "律师执业许可"]
+    docs = []
+    for i in range(900):
+        region = REGIONS[rng.randrange(len(REGIONS))]
+        d = doc(
+            f"L{i:04d}",
+            titles[rng.randrange(len(titles))] + rng.choice(["", "（变更）", "（遗失补办）"]),
+            dept=rng.choice(["公安局", "司法局", "人力资源和社会保障局"]),
+            popularity=rng.choice([0] * 8 + [3, 40, 900]),
+        )
+        docs.append(dataclasses.replace(d, region_code=region, region_name=region))
+    return docs
+
+
+@pytest.mark.parametrize("representatives", [True, False])
+def test_region_classes_score_like_the_region_clauses(tmp_path, representatives):
+    """Decision 0030: one search per region class, each with its class's constant, gives the hits and the exact
+    scores of one query with every region clause (a city without counties included)."""
+    import tantivy
+
+    from yiwang.search.engine import SearchEngine
+
+    store = IndexStore(tmp_path / "ix")
+    store.build(_every_level())
+    engine = SearchEngine(store)
+    engine.representatives = representatives
+    searcher = store.searcher()
+    for query in ["港澳通行证", "护照", "社保", "律师 执业", "hz"]:
+        matched = engine.text_query(engine.plan(query))
+        for region in [None, *REGIONS]:
+            full = tantivy.Query.boolean_query([(tantivy.Occur.Must, matched), *engine.region_clauses(region)])
+            every = searcher.search(full, limit=searcher.num_docs, count=True, weight_by_field="boost")
+            ranked = sorted(every.hits, key=lambda hit: (-hit[0], hit[1].segment_ord, hit[1].doc))
+            expected = [(searcher.doc(a).get_first("key"), s) for s, a in ranked]
+            for limit, offset, facets in ((10, 0, False), (20, 0, True), (20, 40, False)):
+                got = engine.search(query, region_code=region, limit=limit, offset=offset, facets=facets)
+                assert [(f"item:{h.card['code']}", h.score) for h in got.hits] == expected[offset : offset + limit], (
+                    query,
+                    region,
+                    offset,
+                )
+                assert got.total == every.count
+
+
+def test_region_classes_need_scores_that_add_exactly(monkeypatch):
+    from yiwang.search import engine as engine_module
+
+    assert [score for _, score in engine_module.SearchEngine.region_classes(VILLAGE)] == [1.5, 3.0, 2.0, 3.5, 5.0]
+    assert [score for _, score in engine_module.SearchEngine.region_classes(ZS_VILLAGE)] == [1.5, 3.0, 2.0, 5.5, 5.0]
+    monkeypatch.setattr(engine_module, "REGION_SAME_CITY", 0.1)
+    with pytest.raises(ValueError, match="exactly in float32"):
+        engine_module.SearchEngine.region_classes(TIANHE)
+
+
+def test_region_classes_below_the_floor_are_not_searched(tmp_path, monkeypatch):
+    """Decision 0030: once ``pool`` documents score more than the best text score plus a class's region score,
+    that class (and every lower one) is not searched; the results stay the same (and those of one full query,
+    see above)."""
+    import math
+
+    from yiwang.search import engine as engine_module
+    from yiwang.search.engine import SearchEngine
+
+    store = IndexStore(tmp_path / "ix")
+    store.build(_every_level())
+    engine = SearchEngine(store)
+    searches = []
+
+    class Counting:
+        def __init__(self, searcher):
+            self.searcher = searcher
+
+        def search(self, query, **kwargs):
+            searches.append(query)
+            return self.searcher.search(query, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self.searcher, name)
+
+    searcher = store.searcher
+    monkeypatch.setattr(store, "searcher", lambda: Counting(searcher()))
+
+    def skipped(query: str, limit: int) -> int:
+        searches.clear()
+        got = engine.search(query, region_code=VILLAGE, limit=limit)
+        made = len(searches)
+        searches.clear()
+        with monkeypatch.context() as m:
+            m.setattr(engine_module, "REGION_SLACK", math.inf)  # never below the floor: every class searched
+            every = engine.search(query, region_code=VILLAGE, limit=limit)
+        assert [(h.card["code"], h.score) for h in got.hits] == [(h.card["code"], h.score) for h in every.hits]
+        return len(searches) - made
+
+    assert skipped("社会保险登记", 10) >= 3  # the village's county fills the top 10: no lower class can reach it
+    assert skipped("社会保险登记", 100) == 0  # too few of them for a top 100
+    searches.clear()
+    assert engine.search("完全没有的词语", region_code=VILLAGE).total == 0
+    assert len(searches) <= 2  # the representatives' search and the count: nothing else when nothing matches
+
+
+def test_prepared_queries_follow_commits_synonyms_and_time(store, monkeypatch):
+    """Decision 0030: a query's plan and text query are remembered per cleaned query, index snapshot, synonyms
+    and lexicon, for at most ``PREPARED_SECONDS`` — never results (every search still runs)."""
+    from yiwang.search import engine as engine_module
+    from yiwang.search.engine import SearchEngine
+    from yiwang.search.synonyms import SynonymRow, SynonymTable, load_seed
+
+    tables = [SynonymTable(load_seed())]
+    engine = SearchEngine(store, synonyms=lambda: tables[-1])
+    first = engine.prepare("护照 签发")
+    assert engine.prepare(" 护照  签发 ") is first  # the same cleaned query
+    assert engine.prepare("护照") is not first
+    store.apply(upsert=[doc("N1", "护照签发新增", region=GZ)])  # a commit: a new snapshot
+    store.refresh()
+    after_commit = engine.prepare("护照 签发")
+    assert after_commit is not first and engine.prepare("护照 签发") is after_commit
+    assert codes(engine.search("护照签发新增"))[0] == "N1"
+    tables.append(SynonymTable([*load_seed(), SynonymRow(term="签发", alternatives=("核发",), two_way=True, weight=1)]))
+    with_synonym = engine.prepare("护照 签发")
+    assert with_synonym is not after_commit
+    assert "核发" in [a for c in with_synonym.plan.concepts for a, _ in c.alternatives]
+    monkeypatch.setattr(engine_module, "PREPARED_SECONDS", 0.0)
+    assert engine.prepare("护照 签发") is not with_synonym  # expired

@@ -15,16 +15,18 @@ A query goes through the same steps everywhere (API, portal, CLI, benchmarks):
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import math
+import struct
 import sys
 import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import astuple, dataclass, field, replace
-from itertools import chain
+from itertools import chain, combinations
 from typing import Any
 
 import tantivy
@@ -68,6 +70,9 @@ FACET_SETS_MAX = 200_000  # distinct facet-value sets remembered per process (se
 BM25_K1 = 1.2  # tantivy's BM25 term-frequency saturation (see SearchEngine.department_bound)
 DEPARTMENT_CONTENTS = 100  # representatives asked for when the query has department clauses (decision 0026)
 DEPARTMENT_SLACK = 1e-3  # relative margin for float32 sums in the department bound
+REGION_SLACK = 1e-3  # relative margin for float32 sums in the region classes' bound (decision 0030)
+PREPARED_MAX = 4096  # prepared queries (plan and text query) remembered per engine (see SearchEngine.prepare)
+PREPARED_SECONDS = 10.0  # ... for at most this long (a plan asks the index which words it knows)
 RESULT_CACHE_SECONDS = 10.0  # a remembered result is answered again for at most this long (see SearchEngine.search)
 
 
@@ -94,6 +99,15 @@ class Plan:
             {"source": c.source, "alternatives": [a for a, _ in c.alternatives], "pinyin": c.pinyin}
             for c in self.concepts
         ]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A planned query: its plan, the text query's clauses (with their fields) and the text query itself."""
+
+    plan: Plan
+    clauses: list[tuple[str, tuple[tantivy.Occur, tantivy.Query]]]
+    matched: tantivy.Query
 
 
 @dataclass
@@ -154,6 +168,7 @@ class SearchEngine:
         self._lexicon_sources: tuple[object, ...] | None = None
         self._lock = threading.Lock()
         self._facet_sets: dict[int, FacetValues] = {}
+        self._prepared: dict[tuple, tuple[float, object, Prepared]] = {}
 
     # --- lexicon ----------------------------------------------------------------------------------------
     def invalidate(self) -> None:
@@ -254,6 +269,27 @@ class SearchEngine:
             return Plan(cleaned="", concepts=[])
         plan = self._plan(cleaned, drop_stop_words=True)
         return plan if plan.concepts else self._plan(cleaned, drop_stop_words=False)
+
+    def prepare(self, query: str) -> Prepared:
+        """The plan of ``query`` and its text query, remembered per cleaned query (not a result: the searches
+        still run), for the index snapshot, synonyms and lexicon it was made with and for at most
+        ``PREPARED_SECONDS``: planning (segmentation, pinyin, synonyms, the index's known words) and building
+        the tantivy query objects cost ~0.2–0.3 ms per search (decision 0030)."""
+        cleaned = text.clean_query(query)
+        lexicon, _ = self._lexicons()
+        key = (cleaned, self._snapshot(), self._synonyms().signature)
+        now = time.monotonic()
+        entry = self._prepared.get(key)
+        if entry is not None and entry[1] is lexicon and now - entry[0] < PREPARED_SECONDS:
+            return entry[2]
+        plan = self.plan(query)
+        clauses = self.text_clauses(plan)
+        matched = tantivy.Query.boolean_query([c for _, c in clauses]) if clauses else tantivy.Query.empty_query()
+        prepared = Prepared(plan=plan, clauses=clauses, matched=matched)
+        if len(self._prepared) >= PREPARED_MAX:
+            self._prepared.clear()
+        self._prepared[key] = (now, lexicon, prepared)
+        return prepared
 
     def _plan(self, cleaned: str, *, drop_stop_words: bool) -> Plan:
         synonyms = self._synonyms()
@@ -453,29 +489,34 @@ class SearchEngine:
             boost("region_anc", prefixes[2], REGION_SAME_COUNTY)
         return clauses
 
-    @classmethod
-    def region_scopes(
-        cls, region_code: str | None
-    ) -> list[tuple[tantivy.Query, list[tuple[tantivy.Occur, tantivy.Query]]]]:
-        """The documents a user's region can lift — the province-level ones and their city's subtree — each
-        with the region clauses that can match inside it.
+    @staticmethod
+    def region_classes(region_code: str | None) -> tuple[tuple[tantivy.Query, float], ...]:
+        """The documents the user's region lifts, in classes of equal region score, each with that score.
 
-        Every document outside these scopes gets no region score, so it ranks by text alone. A clause that
-        cannot match inside a scope adds nothing to a score there but costs its posting list's walk: the
-        province-level documents are outside every city's and county's subtree (only the province's own clause
-        applies), and a city's documents never carry the province's code (decision 0015: the same hits and
-        scores, 0.4 ms less per search at 2.3 M).
+        The region clauses (:meth:`region_clauses`) add ``REGION_APPLIES`` for each of the user's regions
+        (province, city, county …) that is the document's own, ``REGION_SAME_CITY`` inside the user's city
+        subtree and ``REGION_SAME_COUNTY`` inside the county subtree. Regions nest, so a document's sum is
+        that of its class: the city subtree (listed first), the county subtree, or one of the user's own regions
+        (the sum of the clauses that match a document of that region: a city without counties, such as
+        Zhongshan 442000, is its own city and "county"). A document in several classes has the largest
+        sum of them (the scores are not negative). The sums are exact in float32 (see :func:`_exact_sum`), so
+        a class's constant is the clauses' sum to the bit."""
+        return _region_classes(region_code or "", REGION_APPLIES, REGION_SAME_CITY, REGION_SAME_COUNTY)
+
+    @classmethod
+    def region_scopes(cls, region_code: str | None) -> tuple[tuple[tantivy.Query, float], ...]:
+        """Required clauses, one per region class (:meth:`region_classes`), that restrict a search to the class
+        and give each of its documents the class's region score (decision 0030): ANDed with the text query, a
+        document scores text + region score in one float addition, as text + the region clauses' sum does —
+        the exact score of the class's own documents, and at most it for a document of a higher class (the
+        city subtree holds the county's).
+
+        One search per class, each a constant-score term: the region clauses as optional clauses made tantivy
+        score the city subtree's postings window by window (1.7 of 5.4 ms per search at 2.3 M), and so did a
+        disjunction-max of the classes' constants (the union of the county subtree and the province's own
+        documents); a term ANDed with the text query is walked by skipping (decision 0030's measurements).
         """
-        prefixes = region_prefixes(region_code or "")
-        if not prefixes:
-            return []
-        clauses = cls.region_clauses(region_code)  # the province's own clause first
-        province = filter_query("region_code", prefixes[0].ljust(12, "0"))
-        scopes = [(province, clauses[:1])]
-        if len(prefixes) >= 2:
-            city = filter_query("region_anc", prefixes[1])
-            scopes.append((city, clauses[1:]))
-        return scopes
+        return _region_scopes(region_code or "", REGION_APPLIES, REGION_SAME_CITY, REGION_SAME_COUNTY)
 
     # --- running ----------------------------------------------------------------------------------------
     def search(
@@ -497,9 +538,11 @@ class SearchEngine:
           representative document per content (:meth:`whole_index`, decision 0022) — a common word matches
           100,000+ implementations at province scale, most of them exact ties that block-max WAND cannot
           prune; otherwise a flat disjunction of term queries over every match;
-        - the text query with the region clauses, restricted to each region scope (the user's city
-          subtree, the province-level implementations);
-        - the text query with the region clauses and the popularity weight, restricted to popular documents.
+        - the text query with the region clauses and the popularity weight, restricted to popular documents;
+        - the text query restricted to each region class (:meth:`region_scopes`: the user's own regions, the
+          county and city subtrees), its region score a constant, highest first — down to the first class
+          whose best possible score (the best text score of any match plus its region score) is below a score
+          that ``pool`` documents found so far already reach (decision 0030).
 
         A document's score in these searches is never above its true score, and it is exact in the search
         of its own group (no region score and no popularity; in a scope; popular). The index keeps popular
@@ -568,7 +611,8 @@ class SearchEngine:
         count: bool,
     ) -> Results:
         started = time.perf_counter()
-        plan = self.plan(query)
+        prepared = self.prepare(query)
+        plan = prepared.plan
         searcher = self.store.searcher()
         if plan.empty or searcher is None:
             return Results(
@@ -580,7 +624,7 @@ class SearchEngine:
                 took_ms=_ms(started),
                 plan=plan,
             )
-        matched = self.text_query(plan)
+        matched = prepared.matched
         filter_clauses = self.filter_clauses(filters)
         region_clauses = self.region_clauses(region_code)
         limit = max(1, min(limit, 100))
@@ -588,27 +632,48 @@ class SearchEngine:
         pool = max(offset + limit, FACET_TOP if facets else RERANK_POOL)
         base = [(tantivy.Occur.Must, matched), *filter_clauses]
         filtered = tantivy.Query.boolean_query(base) if filter_clauses else matched
-        searches: list[tuple[tantivy.Query, str | None]] = []
-        if filter_clauses or not self.representatives or self.store.schema_version != SCHEMA_VERSION:
-            searches.append((filtered, None))
-            found = []
-        else:  # filters can differ between the documents of one content: those searches walk every match
-            found = self.whole_index(searcher, plan, matched, pool)
-        for scope, clauses in self.region_scopes(region_code):
-            in_scope = (tantivy.Occur.Must, tantivy.Query.const_score_query(scope, 0.0))
-            searches.append((tantivy.Query.boolean_query([*base, in_scope, *clauses]), None))
-        popular = (tantivy.Occur.Must, tantivy.Query.const_score_query(POPULAR, 0.0))
-        searches.append((tantivy.Query.boolean_query([*base, popular, *region_clauses]), "boost"))
         best: dict[tuple[int, int], tuple[float, Any]] = {}
-        for hits in chain(
-            [found],
-            (searcher.search(q, limit=pool, count=False, weight_by_field=weight).hits for q, weight in searches),
-        ):
+
+        def take(hits: list[tuple[float, Any]], floor: float = -math.inf) -> None:
+            """Merge ``hits`` (best first) down to ``floor``: a score below it cannot reach the top ``pool``."""
             for score, address in hits:
+                if score < floor:
+                    break
                 key = (address.segment_ord, address.doc)
                 seen = best.get(key)
                 if seen is None or score > seen[0]:
                     best[key] = (float(score), address)
+
+        if filter_clauses or not self.representatives or self.store.schema_version != SCHEMA_VERSION:
+            found = searcher.search(filtered, limit=pool, count=False).hits
+            ceiling = found[0][0] if found else None  # the best text score of any match: exact
+        else:  # filters can differ between the documents of one content: those searches walk every match
+            found, ceiling = self._whole_index(searcher, plan, matched, pool, prepared.clauses)
+        take(found)  # not in score order (department hits, then contents)
+        if ceiling is not None:  # else nothing matches the text query: no search below can find anything
+            popular = (tantivy.Occur.Must, tantivy.Query.const_score_query(POPULAR, 0.0))
+            hits = searcher.search(
+                tantivy.Query.boolean_query([*base, popular, *region_clauses]),
+                limit=pool,
+                count=False,
+                weight_by_field="boost",
+            ).hits
+            floor = _floor([score for score, _ in best.values()], pool)  # at least ``pool`` documents reach it
+            take(hits, floor)
+            floor = max(floor, _floor([score for score, _ in best.values()], pool))
+            for scope, region in self.region_scopes(region_code):  # the highest region score first
+                # a document of this class scores at most ceiling + region: below the floor, none of them can
+                # reach the top ``pool`` (at least ``pool`` documents score the floor or more), nor any of a
+                # later class (lower region score)
+                most = ceiling + region
+                if most + REGION_SLACK * (abs(most) + 1.0) < floor:
+                    break
+                hits = searcher.search(
+                    tantivy.Query.boolean_query([*base, (tantivy.Occur.Must, scope)]), limit=pool, count=False
+                ).hits
+                if len(hits) >= pool:  # ``pool`` distinct documents, best first
+                    floor = max(floor, hits[pool - 1][0])
+                take(hits, floor)
         # by score, then address: sorted as plain tuples (no key function called per result)
         ranked = [(key, best[key]) for _, key in sorted([(-s, key) for key, (s, _) in best.items()])]
         cards: dict[tuple[int, int], dict[str, Any]] = {}
@@ -636,6 +701,18 @@ class SearchEngine:
     def whole_index(
         self, searcher: tantivy.Searcher, plan: Plan, matched: tantivy.Query, pool: int
     ) -> list[tuple[float, Any]]:
+        """What the text query alone over the whole index contributes to the top ``pool`` (see
+        :meth:`_whole_index`)."""
+        return self._whole_index(searcher, plan, matched, pool, self.text_clauses(plan))[0]
+
+    def _whole_index(
+        self,
+        searcher: tantivy.Searcher,
+        plan: Plan,
+        matched: tantivy.Query,
+        pool: int,
+        clauses: list[tuple[str, tuple[tantivy.Occur, tantivy.Query]]],
+    ) -> tuple[list[tuple[float, Any]], float | None]:
         """What the text query alone over the whole index contributes to the top ``pool`` (decision 0022).
 
         Documents with one content digest (``index.content_digest``) get the same text score but for the
@@ -654,12 +731,12 @@ class SearchEngine:
         caller's merge (the highest score per document) gives the same top ``pool`` — hits and scores — as
         the text search over every document (a test compares them).
         """
-        clauses = self.text_clauses(plan)
         content = [clause for fname, clause in clauses if fname != "dept"]
         department = [clause for fname, clause in clauses if fname == "dept"]
         must = tantivy.Occur.Must
         if not content:
-            return self._department_hits(searcher, matched, department, pool) if department else []
+            hits = self._department_hits(searcher, matched, department, pool) if department else []
+            return hits, (hits[0][0] if hits else None)  # every match matches a department clause: exact
         query = tantivy.Query.boolean_query([(must, tantivy.Query.boolean_query(content)), (must, REPRESENTATIVES)])
         # 0: no department holds a word of the query (every department clause matches nothing)
         bound = self.department_bound(searcher, plan) if department else 0.0
@@ -691,8 +768,11 @@ class SearchEngine:
             if complete:
                 break
             limit *= 4
+        # the best text score of any match: a content's best score plus what the department can add (or the
+        # department search's best, for documents that match by their department only)
+        ceiling = hits[0][0] + bound if hits else None
         if bound <= 0:
-            return expanded
+            return expanded, ceiling
         within = None  # the contents whose documents can rank in the top ``pool`` when their department matches
         if len(expanded) >= pool:
             floor = expanded[pool - 1][0]  # at least ``pool`` documents score this much or more
@@ -703,9 +783,12 @@ class SearchEngine:
         # else (more contents may qualify than were returned) the whole index: asking for 400 representatives
         # restricted 档案 to 167 contents and 宗教 to 359, slower than the whole department search (7 vs 3 ms)
         if within is None:
-            return self._department_hits(searcher, matched, department, pool) + expanded
+            department_hits = self._department_hits(searcher, matched, department, pool)
+            if department_hits:
+                ceiling = max(ceiling if ceiling is not None else department_hits[0][0], department_hits[0][0])
+            return department_hits + expanded, ceiling
         if not within:
-            return expanded
+            return expanded, ceiling
         # the documents of those contents whose department matches, scored by every text clause in the order
         # of ``matched`` (the same float sum): driven by the contents' short posting lists — an intersection
         # with ``matched`` itself walks the union of the text terms instead (8–9 ms vs 1 ms for 离婚 登记)
@@ -719,7 +802,7 @@ class SearchEngine:
                 *(clause for _, clause in clauses),
             ]
         )
-        return searcher.search(query, limit=pool, count=False).hits + expanded
+        return searcher.search(query, limit=pool, count=False).hits + expanded, ceiling
 
     @staticmethod
     def _department_hits(
@@ -916,6 +999,65 @@ def _merge_single_characters(words: list[str], lexicon: PinyinLexicon, known: Ca
         out.append(words[i])
         i += 1
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _region_classes(
+    region_code: str, applies: float, same_city: float, same_county: float
+) -> tuple[tuple[tantivy.Query, float], ...]:
+    """:meth:`SearchEngine.region_classes`, remembered per region (and scores): the query objects are immutable."""
+    prefixes = region_prefixes(region_code)
+    if not prefixes:
+        return ()
+    own = [prefix.ljust(12, "0") for prefix in prefixes]
+    subtrees = [(prefixes[1], (same_city,))] if len(prefixes) >= 2 else []
+    if len(prefixes) >= 3:
+        subtrees.append((prefixes[2], (same_city, same_county)))
+
+    classes = [(filter_query("region_anc", prefix), _exact_sum(*scores)) for prefix, scores in subtrees]
+    by_score: dict[float, list[str]] = {}
+    for code in dict.fromkeys(own):
+        ancestors = region_prefixes(code)
+        scores = [applies] * own.count(code)
+        scores += [same_city] if len(prefixes) >= 2 and prefixes[1] in ancestors else []
+        scores += [same_county] if len(prefixes) >= 3 and prefixes[2] in ancestors else []
+        by_score.setdefault(_exact_sum(*scores), []).append(code)
+    for score, codes in by_score.items():
+        terms = [filter_query("region_code", code) for code in codes]
+        query = terms[0] if len(terms) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Should, t) for t in terms])
+        classes.append((query, score))
+    return tuple(classes)
+
+
+@functools.lru_cache(maxsize=4096)
+def _region_scopes(
+    region_code: str, applies: float, same_city: float, same_county: float
+) -> tuple[tuple[tantivy.Query, float], ...]:
+    """:meth:`SearchEngine.region_scopes`, remembered per region (and scores)."""
+    classes = sorted(_region_classes(region_code, applies, same_city, same_county), key=lambda c: -c[1])
+    return tuple((tantivy.Query.const_score_query(query, score), score) for query, score in classes)
+
+
+def _floor(scores: list[float], pool: int) -> float:
+    """A score that at least ``pool`` of these scores (of distinct documents) reach, or -inf when they are fewer."""
+    if len(scores) < pool:
+        return -math.inf
+    return sorted(scores, reverse=True)[pool - 1]
+
+
+def _exact_sum(*scores: float) -> float:
+    """The sum of region scores, checked to be exact in float32 in any order: every partial sum is a float32
+    (tantivy adds the clauses' scores in float32, in an order of its own; a class's constant must equal that sum
+    to the bit, see :meth:`SearchEngine.region_classes`)."""
+    for size in range(1, len(scores) + 1):
+        for part in combinations(scores, size):
+            if _float32(sum(part)) != sum(part):
+                raise ValueError(f"region scores must add exactly in float32: {scores}")
+    return sum(scores)
+
+
+def _float32(value: float) -> float:
+    return struct.unpack("f", struct.pack("f", value))[0]
 
 
 def _union(shares: Iterable[float]) -> float:
