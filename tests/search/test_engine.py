@@ -256,7 +256,6 @@ def test_lexicon_refresh_rebuilds_only_when_its_sources_changed(store, monkeypat
 
 
 def test_facet_id_names_the_facet_values_of_the_card():
-    import json
 
     from yiwang.search.index import card_facets, card_json, doc_facets, facet_id
 
@@ -413,11 +412,11 @@ def _representatives(store) -> dict[int, list[str]]:
     """content digest → keys of its representatives, for every content in the index."""
     import tantivy
 
-    from yiwang.search.index import SCHEMA, contents_of
+    from yiwang.search.index import contents_of, filter_query
 
     searcher = store.searcher()
     everything = searcher.search(tantivy.Query.all_query(), limit=searcher.num_docs, count=False).hits
-    rep = tantivy.Query.term_query(SCHEMA, "rep", "1")
+    rep = filter_query("rep", "1")
     reps = {(a.segment_ord, a.doc) for _, a in searcher.search(rep, limit=searcher.num_docs, count=False).hits}
     out: dict[int, list[str]] = {}
     for (_, address), content in zip(everything, contents_of(searcher, [a for _, a in everything]), strict=True):
@@ -517,36 +516,27 @@ def test_a_rebuild_replays_updates_with_representatives(tmp_path):
     assert set(reps) == {index_content(d) for d in [*docs[1:], twin]}
 
 
-def test_an_index_of_schema_3_is_read_and_its_updates_wait_for_a_rebuild(tmp_path, caplog):
-    import tantivy
-
+def test_an_index_of_schema_4_is_ignored_and_its_updates_wait_for_a_rebuild(tmp_path, caplog):
+    """Schema 5 moved every filter into one field: a schema-4 generation (filters in their own fields) is not
+    searched, nor written, until a rebuild (decision 0031)."""
     from yiwang.search import index
     from yiwang.search.engine import SearchEngine
 
     path = tmp_path / "ix"
-    gen = path / "gen-old"
-    gen.mkdir(parents=True)
-    (gen / "SCHEMA_VERSION").write_text("3")
-    old = tantivy.Index(index.build_schema("3"), path=str(gen))
-    writer = old.writer(heap_size=15_000_000, num_threads=1)
-    for d in SAMPLE:  # a schema-3 line: without the content digest and the flag
-        line = json.loads(index.encode(d))
-        line.pop("content"), line.pop("rep")
-        writer.add_json(json.dumps(line, ensure_ascii=False))
-    writer.commit()
-    writer.wait_merging_threads()
-    (path / "CURRENT").write_text("gen-old")
     store = IndexStore(path)
-    assert store.schema_version == "3" and store.stats()["rebuild_needed"]
-    engine = SearchEngine(store)
-    assert codes(engine.search("护照"))[:1] == ["P1"]
-    with caplog.at_level("WARNING"):
-        assert store.apply(upsert=[doc("N1", "无人知晓的事项")]) == {"upserted": 0, "deleted": 0, "deferred": 1}
-    assert "wait for `yiwang search rebuild`" in caplog.text
-    assert engine.search("无人知晓").total == 0
     store.build(SAMPLE)
-    store.refresh()
-    assert store.schema_version == index.SCHEMA_VERSION and not store.stats()["rebuild_needed"]
+    (path / store.current_generation() / "SCHEMA_VERSION").write_text("4")
+    old = IndexStore(path)
+    with caplog.at_level("WARNING"):
+        assert not old.exists() and old.schema_version is None
+    assert "run `yiwang search rebuild`" in caplog.text
+    engine = SearchEngine(old)
+    assert engine.search("护照").total == 0
+    with pytest.raises(ValueError):
+        index.build_schema("4")
+    old.build(SAMPLE)
+    old.refresh()
+    assert old.schema_version == index.SCHEMA_VERSION == "5" and not old.stats()["rebuild_needed"]
     assert codes(engine.search("护照"))[:1] == ["P1"]
 
 

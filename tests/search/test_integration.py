@@ -70,9 +70,7 @@ def test_publish_indexes_and_withdraw_removes(dept):
 def test_withdrawing_a_representative_promotes_another_implementation(dept, geo):
     """Two regions implement one service (one content): the first published is its representative; withdrawn,
     the other is re-read from the database and takes its place (whole-index searches still find it)."""
-    import tantivy
-
-    from yiwang.search.index import SCHEMA
+    from yiwang.search.index import filter_query
 
     other = Department.objects.create(name="深圳市市场监督管理局", region=geo.sz)
     first = published_item(department=dept, name="食品经营许可证核发")
@@ -80,7 +78,7 @@ def test_withdrawing_a_representative_promotes_another_implementation(dept, geo)
 
     def representatives():
         searcher = selectors.store().searcher()
-        rep = tantivy.Query.term_query(SCHEMA, "rep", "1")
+        rep = filter_query("rep", "1")
         hits = searcher.search(rep, limit=100, count=False).hits
         return [searcher.doc(address).get_first("key") for _, address in hits]
 

@@ -162,10 +162,9 @@ def _stored_keys(store: IndexStore) -> list[tuple[int, int, str]]:
 
 
 def _representatives(store: IndexStore) -> list[str]:
-    import tantivy
 
     searcher = store.searcher()
-    query = tantivy.Query.term_query(index.SCHEMA, "rep", "1", index_option="basic")
+    query = index.filter_query("rep", "1")
     return sorted(searcher.doc(a)["key"][0] for _, a in searcher.search(query, limit=10_000, count=False).hits)
 
 

@@ -32,14 +32,23 @@ from typing import Any
 import tantivy
 
 from . import text
-from .index import SCHEMA, SCHEMA_VERSION, FacetValues, IndexStore, card_facets, contents_of, region_prefixes
+from .index import (
+    SCHEMA,
+    SCHEMA_VERSION,
+    FacetValues,
+    IndexStore,
+    card_facets,
+    contents_of,
+    filter_doc_freq,
+    filter_query,
+    region_prefixes,
+)
 from .lexicon import PinyinLexicon, Suggester, Suggestion
 from .synonyms import SynonymTable
 
-POPULAR = tantivy.Query.term_query(SCHEMA, "tier", "popular", index_option="basic")
-REPRESENTATIVES = tantivy.Query.const_score_query(  # one document per content (schema 4, decision 0022)
-    tantivy.Query.term_query(SCHEMA, "rep", "1", index_option="basic"), 0.0
-)
+POPULAR = filter_query("tier", "popular")
+# one document per content (schema 4, decision 0022)
+REPRESENTATIVES = tantivy.Query.const_score_query(filter_query("rep", "1"), 0.0)
 FIELD_BOOSTS = {"title": 4.0, "alias": 2.5, "dept": 0.8, "materials": 0.5, "faq": 0.5, "guide": 0.3}
 LONG_FIELDS = frozenset({"guide", "faq"})
 NAME_FIELDS = frozenset({"title", "alias"})
@@ -52,14 +61,7 @@ CORRECTION_WEIGHT = 1.0
 REGION_APPLIES = 2.0
 REGION_SAME_CITY = 1.5
 REGION_SAME_COUNTY = 1.5
-FACETS = {
-    "kind": "kind",
-    "department": "department_f",
-    "level": "level",
-    "theme": "theme",
-    "audience": "audience",
-    "online": "online",
-}
+FACETS = ("kind", "department", "level", "theme", "audience", "online")  # Filters' facets (index.filter_query names)
 MAX_OFFSET = 1000
 RERANK_POOL = 10  # at least this many candidates from each partial search
 FACET_TOP = 100  # facet counts are taken over this many top results
@@ -456,15 +458,14 @@ class SearchEngine:
             return []
         clauses = []
 
-        def must(fname: str, value: str) -> None:
-            q = tantivy.Query.term_query(SCHEMA, fname, value, index_option="basic")
-            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)))
+        def must(name: str, value: str) -> None:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(filter_query(name, value), 0.0)))
 
-        for name, fname in FACETS.items():
+        for name in FACETS:
             value = getattr(filters, name)
             if value is None or value == "":
                 continue
-            must(fname, ("1" if value else "0") if isinstance(value, bool) else str(value))
+            must(name, ("1" if value else "0") if isinstance(value, bool) else str(value))
         if filters.region_prefix:
             must("region_anc", filters.region_prefix)
         return clauses
@@ -476,10 +477,9 @@ class SearchEngine:
         prefixes = region_prefixes(region_code)
         clauses = []
 
-        def boost(fname: str, value: str, score: float) -> None:
+        def boost(name: str, value: str, score: float) -> None:
             # A term per clause (not a term set): a term scorer seeks to the text matches, a set builds a bitset
-            term = tantivy.Query.term_query(SCHEMA, fname, value, index_option="basic")
-            clauses.append((tantivy.Occur.Should, tantivy.Query.const_score_query(term, score)))
+            clauses.append((tantivy.Occur.Should, tantivy.Query.const_score_query(filter_query(name, value), score)))
 
         for prefix in prefixes:  # implementations that apply to the user: their county, city, province
             boost("region_code", prefix.ljust(12, "0"), REGION_APPLIES)
@@ -825,7 +825,8 @@ class SearchEngine:
         below ``boost × idf × (1 + k1)`` whatever the term frequency and field length; the idf is taken with
         at least as many documents as tantivy counts (deleted ones included: every document has an
         ``online`` value) and the term's document frequency (deleted ones included, as tantivy's)."""
-        total = max(searcher.num_docs, searcher.doc_freq("online", "1") + searcher.doc_freq("online", "0"))
+        online = filter_doc_freq(searcher, "online", "1") + filter_doc_freq(searcher, "online", "0")
+        total = max(searcher.num_docs, online)
         bound = 0.0
         boost = FIELD_BOOSTS["dept"]
         for concept in plan.concepts:
@@ -883,14 +884,14 @@ class SearchEngine:
         if postings <= EXACT_COUNT_POSTINGS:
             return searcher.search(filtered, limit=1, count=True).count, True
         estimate = n * _union(c / n for c in coverage)  # concepts are ORed: assume independence
-        for name, fname in FACETS.items():  # filters are ANDed: scale by their share
+        for name in FACETS:  # filters are ANDed: scale by their share
             value = getattr(filters, name, None) if filters else None
             if value is None or value == "":
                 continue
             value = ("1" if value else "0") if isinstance(value, bool) else str(value)
-            estimate *= searcher.doc_freq(fname, value) / n
+            estimate *= filter_doc_freq(searcher, name, value) / n
         if filters and filters.region_prefix:
-            estimate *= searcher.doc_freq("region_anc", filters.region_prefix) / n
+            estimate *= filter_doc_freq(searcher, "region_anc", filters.region_prefix) / n
         return round(estimate), False
 
     def facet_sets(
@@ -1013,10 +1014,7 @@ def _region_classes(
     if len(prefixes) >= 3:
         subtrees.append((prefixes[2], (same_city, same_county)))
 
-    def term(fname: str, value: str) -> tantivy.Query:
-        return tantivy.Query.term_query(SCHEMA, fname, value, index_option="basic")
-
-    classes = [(term("region_anc", prefix), _exact_sum(*scores)) for prefix, scores in subtrees]
+    classes = [(filter_query("region_anc", prefix), _exact_sum(*scores)) for prefix, scores in subtrees]
     by_score: dict[float, list[str]] = {}
     for code in dict.fromkeys(own):
         ancestors = region_prefixes(code)
@@ -1025,7 +1023,7 @@ def _region_classes(
         scores += [same_county] if len(prefixes) >= 3 and prefixes[2] in ancestors else []
         by_score.setdefault(_exact_sum(*scores), []).append(code)
     for score, codes in by_score.items():
-        terms = [term("region_code", code) for code in codes]
+        terms = [filter_query("region_code", code) for code in codes]
         query = terms[0] if len(terms) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Should, t) for t in terms])
         classes.append((query, score))
     return tuple(classes)

@@ -39,43 +39,88 @@ from . import text
 from .documents import SearchDocument
 
 # 2: the "tier" field (popular documents); 3: "facet_id" (facet counts without the card); 4: "content" and "rep"
-# (representative documents, decision 0022)
-SCHEMA_VERSION = "4"
-READABLE_VERSIONS = ("3", "4")  # an older generation is still searched (without representatives) until a rebuild
+# (representative documents, decision 0022); 5: every filter in one field of prefixed terms (decision 0031)
+SCHEMA_VERSION = "5"
+# An older generation is not searched: its filters are in other fields (a warning asks for a rebuild).
+READABLE_VERSIONS = ("5",)
 TEXT_FIELDS = ("title", "alias", "py", "materials", "guide", "faq", "dept")
-FACET_FIELDS = ("kind", "department_f", "level", "theme", "audience", "online", "region_code")
+FILTERS = "filters"
 
 
 def build_schema(version: str = SCHEMA_VERSION) -> tantivy.Schema:
-    """The schema of ``version`` (fields are only ever added at the end: a query built with the current schema
-    names the same field ids in an older generation)."""
+    """The schema of ``version`` (only the current one is built: older generations are not read)."""
+    if version != SCHEMA_VERSION:
+        raise ValueError(f"search index schema {version!r} is not readable (this code reads {SCHEMA_VERSION!r})")
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("key", stored=True, tokenizer_name="raw")
     for name in TEXT_FIELDS:
         sb.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
     sb.add_text_field("title_exact", tokenizer_name="raw", index_option="basic")
-    for name in FACET_FIELDS:  # filters (facet counts: "facet_id" below)
-        sb.add_text_field(name, tokenizer_name="raw", index_option="basic")
+    # Every filter's values as prefixed terms in one whitespace-separated text (``filter_term``): one field
+    # value per document for tantivy to parse, tokenize and norm instead of ten (decision 0031).
+    sb.add_text_field(FILTERS, tokenizer_name="whitespace", index_option="basic")
     # The document's facet values (see ``facet_id``) as a number in a fast column: counting the facets of the
     # top 100 results reads 100 numbers instead of 100 stored documents (decision 0015).
     sb.add_unsigned_field("facet_id", fast=True)
-    sb.add_text_field("region_anc", tokenizer_name="raw", index_option="basic")
-    sb.add_text_field("tier", tokenizer_name="raw", index_option="basic")  # "popular": boost > 0
     sb.add_float_field("boost", fast=True)
     sb.add_bytes_field("card", stored=True, indexed=False)
-    if version >= "4":
-        # The document's content digest (``content_digest``: everything of the document that its text score
-        # depends on, but the department) and "1" on one document per content, its representative: a search
-        # over the whole index walks the representatives and expands the winning contents (decision 0022).
-        sb.add_unsigned_field("content", indexed=True, fast=True)
-        sb.add_text_field("rep", tokenizer_name="raw", index_option="basic")
+    # The document's content digest (``content_digest``: everything of the document that its text score
+    # depends on, but the department); the filter "rep" marks one document per content, its representative:
+    # a search over the whole index walks the representatives and expands the winning contents (decision 0022).
+    sb.add_unsigned_field("content", indexed=True, fast=True)
     return sb.build()
 
 
 SCHEMA = build_schema()
-_SCHEMAS = {version: build_schema(version) for version in READABLE_VERSIONS}
+_SCHEMAS = {SCHEMA_VERSION: SCHEMA}
 log = logging.getLogger(__name__)
 _warned: set[str] = set()
+
+
+# The filters (筛选): a filter name → the prefix of its terms in the ``filters`` field (schema 5). Queries and
+# document frequencies of filters go through ``filter_query`` / ``filter_doc_freq``, never through terms.
+FILTER_PREFIXES = {
+    "kind": "k",
+    "department": "d",
+    "level": "l",
+    "theme": "t",
+    "audience": "a",
+    "online": "o",  # "1" / "0": every document has one
+    "region_code": "r",  # the implementing region's code (12 digits)
+    "region_anc": "ra",  # the significant prefixes of that code (``region_prefixes``)
+    "tier": "p",  # "popular": boost > 0
+    "rep": "rep",  # "1": the content's representative (decision 0022)
+}
+# every character for which str.isspace() holds: a superset of what tantivy's whitespace tokenizer splits at
+_SPACES = frozenset(
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+@functools.lru_cache(maxsize=100_000)
+def filter_term(name: str, value: str) -> str:
+    """The term of filter ``name`` = ``value`` in the ``filters`` field: ``prefix:value``, with ``%`` and every
+    whitespace character written as ``%XX;`` (hex code point), so that a value is one token and two values
+    never share a term."""
+    if "%" in value or not _SPACES.isdisjoint(value):
+        value = "".join(f"%{ord(c):X};" if c == "%" or c in _SPACES else c for c in value)
+    return f"{FILTER_PREFIXES[name]}:{value}"
+
+
+def filter_query(name: str, value: str) -> tantivy.Query:
+    """The documents whose filter ``name`` holds ``value`` (a term query; wrap it in a constant score)."""
+    return tantivy.Query.term_query(SCHEMA, FILTERS, filter_term(name, value), index_option="basic")
+
+
+def filter_doc_freq(searcher: tantivy.Searcher, name: str, value: str) -> int:
+    """The number of documents (deleted ones included, as tantivy counts) whose filter ``name`` holds ``value``."""
+    return searcher.doc_freq(FILTERS, filter_term(name, value))
+
+
+def _terms(name: str, values: Iterable[str]) -> str:
+    """`` term term …`` (each with a leading space) of the non-empty values, escaped for a JSON string."""
+    return "".join(" " + _string(filter_term(name, v))[1:-1] for v in values if v)
 
 
 def region_prefixes(code: str) -> list[str]:
@@ -189,29 +234,28 @@ def _text_json(
 
 @functools.lru_cache(maxsize=100_000)
 def _department_json(department: str) -> str:
-    if not department:
-        return ""
-    terms = _short(department)
-    return (f',"dept":{_value(terms)}' if terms else "") + f',"department_f":{_value(department)}'
+    """The department's text field as a JSON member (its filter terms: ``_department``)."""
+    terms = _short(department) if department else ""
+    return f',"dept":{_value(terms)}' if terms else ""
 
 
 @functools.lru_cache(maxsize=100_000)
-def _region_json(region_code: str) -> str:
+def _region_terms(region_code: str) -> str:
     if not region_code:
         return ""
-    return f',"region_code":{_value(region_code)},"region_anc":{_dumps(region_prefixes(region_code))}'
+    return _terms("region_code", (region_code,)) + _terms("region_anc", region_prefixes(region_code))
 
 
 @functools.lru_cache(maxsize=10_000)
-def _facets_json(kind: str, level: int, themes: tuple[str, ...], audiences: tuple[str, ...], online: bool) -> str:
-    out = f',"kind":{_value(kind)}'
-    if level:
-        out += f',"level":"{int(level)}"'
-    if themes:
-        out += f',"theme":{_dumps(list(dict.fromkeys(themes)))}'
-    if audiences:
-        out += f',"audience":{_dumps(list(dict.fromkeys(audiences)))}'
-    return out + f',"online":"{1 if online else 0}"'
+def _facets_terms(kind: str, level: int, themes: tuple[str, ...], audiences: tuple[str, ...], online: bool) -> str:
+    """The filter terms of a facet set, starting with the online one (every document has it: no leading space)."""
+    return (
+        filter_term("online", "1" if online else "0")
+        + _terms("kind", (kind,))
+        + (_terms("level", (str(int(level)),)) if level else "")
+        + _terms("theme", dict.fromkeys(themes))
+        + _terms("audience", dict.fromkeys(audiences))
+    )
 
 
 # (kind, department, level, online, themes, audiences) as the facet counts see a card: "" for none, the
@@ -260,9 +304,13 @@ def facet_id(values: FacetValues) -> int:
 
 
 @functools.lru_cache(maxsize=10_000)
-def _boost_json(popularity: float) -> str:
+def _boost_json(popularity: float) -> tuple[str, str]:
+    """The boost fast field as a JSON member, and the popular tier's filter term (boost > 0)."""
     boost = popularity_boost(popularity)
-    return f',"boost":{boost!r}' + (',"tier":"popular"' if boost > 0 else "")
+    return f',"boost":{boost!r}', _terms("tier", ("popular",)) if boost > 0 else ""
+
+
+_REP = _terms("rep", ("1",))
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -322,19 +370,20 @@ def card_json(doc: SearchDocument) -> str:
 def _facets(
     kind: str, level: int, themes: tuple[str, ...], audiences: tuple[str, ...], online: bool
 ) -> tuple[str, bytes]:
-    """The facet fields of a kind/level/themes/audiences/online set as JSON members, and the digest of that
-    set for ``facet_id`` (the department's half is :func:`_department`)."""
+    """The filter terms of a kind/level/themes/audiences/online set, and the digest of that set for
+    ``facet_id`` (the department's half is :func:`_department`)."""
     themes, audiences = tuple(dict.fromkeys(themes)), tuple(dict.fromkeys(audiences))
     level_str = str(int(level)) if level else ""
     return (
-        _facets_json(kind, level, themes, audiences, online),
+        _facets_terms(kind, level, themes, audiences, online),
         _digest((kind or "", level_str, "1" if online else "0", themes, audiences)),
     )
 
 
 @functools.lru_cache(maxsize=200_000)
-def _department(department: str) -> tuple[str, bytes]:
-    return _department_json(department), _digest(department or "")
+def _department(department: str) -> tuple[str, str, bytes]:
+    """The department's text field (JSON member), its filter term and its half of ``facet_id``."""
+    return _department_json(department), _terms("department", (department,)), _digest(department or "")
 
 
 # facet_id by its two digests (department, the rest): bounded, emptied when full (the ids are cheap to redo)
@@ -374,13 +423,14 @@ def _what(
 
 @functools.lru_cache(maxsize=200_000)
 def _where(department: str, region_code: str, region_name: str, level: int) -> tuple[str, str, bytes, str]:
-    """The card's "where" part, the department's fields and digest, the region's fields: one cached lookup."""
-    department_json, department_digest = _department(department)
+    """The card's "where" part, the department's text field and digest, the department's and the region's
+    filter terms: one cached lookup."""
+    department_json, department_terms, department_digest = _department(department)
     return (
         _card_where(department, region_code, region_name, level),
         department_json,
         department_digest,
-        _region_json(region_code),
+        department_terms + _region_terms(region_code),
     )
 
 
@@ -414,7 +464,7 @@ def encode_bucketed(doc: SearchDocument, reps: set[int] | None = None) -> tuple[
         themes,
         audiences,
     )
-    where, department_json, department_digest, region_json = _where(doc.department, region_code, doc.region_name, level)
+    where, department_json, department_digest, where_terms = _where(doc.department, region_code, doc.region_name, level)
     if kind in ("item", "bundle"):
         tail = _UNLINKED
     else:
@@ -427,20 +477,25 @@ def encode_bucketed(doc: SearchDocument, reps: set[int] | None = None) -> tuple[
     else:
         reps.add(content)
         rep = True
+    boost_json, tier_terms = _boost_json(popularity)
     line = "".join(
         (
             '{"key":',
             _string(f"{kind}:{code}"),
             text_json,
             department_json,
-            region_json,
+            ',"filters":"',
             facets,
-            _boost_json(popularity),
+            where_terms,
+            tier_terms,
+            _REP if rep else "",
+            '"',
+            boost_json,
             ',"facet_id":',
             str(_facet_id(department_digest + facets_digest)),
             ',"content":',
             str(content),
-            ',"rep":"1","card":"' if rep else ',"card":"',
+            ',"card":"',
             _b64(card.encode(), newline=False).decode("ascii"),
             '"}',
         )
@@ -807,7 +862,7 @@ def _update(
     searcher = index.searcher()
     gone = set(keys)
     lost: set[int] = set()
-    rep = tantivy.Query.term_query(SCHEMA, "rep", "1", index_option="basic")
+    rep = filter_query("rep", "1")
     occur = tantivy.Occur.Must
     for start in range(0, len(keys), 1000):
         chunk = keys[start : start + 1000]
