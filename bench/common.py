@@ -576,3 +576,49 @@ def paced_load(
         "max_in_flight": out["max_in_flight"],
         "client_cpu_s": round(client_cpu, 3),
     }
+
+
+def alternating_searches(
+    engines: dict[str, Any],
+    queries: list[str],
+    regions: list[str],
+    shapes: dict[str, Callable[[Any, str, str], Any]],
+    *,
+    rounds: int,
+    rng: Any,
+    reps: int = 1,
+) -> Iterator[tuple[str, str, str, dict[str, tuple[float, Any]]]]:
+    """Run every query × shape on each search engine, alternating which engine goes first (per query and round).
+
+    For the A/B benchmarks (``search_layout_ab``, ``search_engine_ab``): the engines search once each first (page
+    cache), then each (query, random user region, shape) yields ``(shape, query, region, {name: (thread CPU
+    seconds, result)})``, the CPU being the best of ``reps`` calls."""
+    names = list(engines)
+    for engine in engines.values():
+        for q in queries:
+            engine.search(q, region_code=regions[0])
+    for round_ in range(rounds):
+        for i, q in enumerate(queries):
+            region = rng.choice(regions)
+            for shape, run in shapes.items():
+                order = names if (i + round_) % 2 == 0 else names[::-1]
+                best = dict.fromkeys(names, float("inf"))
+                results: dict[str, Any] = {}
+                for _ in range(reps):
+                    for name in order:
+                        c0 = time.thread_time()
+                        results[name] = run(engines[name], q, region)
+                        best[name] = min(best[name], time.thread_time() - c0)
+                yield shape, q, region, {name: (best[name], results[name]) for name in names}
+
+
+def cpu_table(cpu: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, dict[str, float]]]:
+    """p50 / p99 / mean ms of thread-CPU samples (seconds) per shape and engine, each shape printed."""
+    table: dict[str, dict[str, dict[str, float]]] = {}
+    for shape, by in cpu.items():
+        table[shape] = {}
+        for name, samples in by.items():
+            s = summarize_ms(samples)
+            table[shape][name] = {k: s[k] for k in ("p50_ms", "p99_ms", "mean_ms")}
+        print(shape, table[shape])
+    return table

@@ -18,10 +18,9 @@ import importlib.util
 import os
 import random
 import sys
-import time
 from pathlib import Path
 
-from common import summarize_ms, write_result
+from common import alternating_searches, cpu_table, write_result
 from search_scale import INITIALS, ONE_WORD, PINYIN, SEED, TWO_WORD, load_regions
 
 ROUNDS = int(os.environ.get("YIWANG_BENCH_AB_ROUNDS", "2"))
@@ -77,32 +76,15 @@ def main() -> None:
             b.facets_over,
         )
 
-    for engine in engines.values():  # page cache
-        for q in queries:
-            engine.search(q, region_code=user_regions[0])
-    for round_ in range(ROUNDS):
-        for i, q in enumerate(queries):
-            region = rng.choice(user_regions)
-            for shape, run in shapes.items():
-                order = ("old", "new") if (i + round_) % 2 == 0 else ("new", "old")
-                best = {"old": float("inf"), "new": float("inf")}
-                results = {}
-                for _ in range(REPS):
-                    for name in order:
-                        c0 = time.thread_time()
-                        results[name] = run(engines[name], q, region)
-                        best[name] = min(best[name], time.thread_time() - c0)
-                for name in order:
-                    cpu[shape][name].append(best[name])
-                if not same(results["old"], results["new"]):
-                    differences.append((shape, q, region))
-    out: dict = {"rounds": ROUNDS, "reps": REPS, "queries": len(queries), "differences": differences, "cpu": {}}
-    for shape, by in cpu.items():
-        out["cpu"][shape] = {}
-        for name, samples in by.items():
-            s = summarize_ms(samples)
-            out["cpu"][shape][name] = {k: s[k] for k in ("p50_ms", "p99_ms", "mean_ms")}
-        print(shape, out["cpu"][shape])
+    for shape, q, region, runs in alternating_searches(
+        engines, queries, user_regions, shapes, rounds=ROUNDS, rng=rng, reps=REPS
+    ):
+        for name, (seconds, _result) in runs.items():
+            cpu[shape][name].append(seconds)
+        if not same(runs["old"][1], runs["new"][1]):
+            differences.append((shape, q, region))
+    out: dict = {"rounds": ROUNDS, "reps": REPS, "queries": len(queries), "differences": differences}
+    out["cpu"] = cpu_table(cpu)
     out["searches_compared"] = ROUNDS * len(queries) * len(shapes)
     out["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
     print("differences", len(differences), "of", out["searches_compared"])

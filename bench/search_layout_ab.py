@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import os
 import random
-import time
 from pathlib import Path
 
-from common import summarize_ms, write_result
+from common import alternating_searches, cpu_table, write_result
 from search_scale import INITIALS, ONE_WORD, PINYIN, SEED, TWO_WORD, load_regions
 
 ROUNDS = int(os.environ.get("YIWANG_BENCH_AB_ROUNDS", "3"))
@@ -49,29 +48,16 @@ def main() -> None:
     }
     cpu: dict[str, dict[str, list[float]]] = {s: {"A": [], "B": []} for s in shapes}
     differences = 0
-    for engine in engines.values():  # page cache
-        for q in queries:
-            engine.search(q, region_code=user_regions[0])
-    for round_ in range(ROUNDS):
-        for i, q in enumerate(queries):
-            region = rng.choice(user_regions)
-            for shape, run in shapes.items():
-                order = ("A", "B") if (i + round_) % 2 == 0 else ("B", "A")
-                results = {}
-                for name in order:
-                    c0 = time.thread_time()
-                    results[name] = run(engines[name], q, region)
-                    cpu[shape][name].append(time.thread_time() - c0)
-                a, b = results["A"], results["B"]
-                if [h.score for h in a.hits] != [h.score for h in b.hits] or a.total != b.total:
-                    differences += 1
-    out: dict = {"rounds": ROUNDS, "queries": len(queries), "score_or_total_differences": differences, "cpu": {}}
-    for shape, by in cpu.items():
-        out["cpu"][shape] = {}
-        for name, samples in by.items():
-            s = summarize_ms(samples)
-            out["cpu"][shape][name] = {k: s[k] for k in ("p50_ms", "p99_ms", "mean_ms")}
-        print(shape, out["cpu"][shape])
+    for shape, _q, _region, runs in alternating_searches(
+        engines, queries, user_regions, shapes, rounds=ROUNDS, rng=rng
+    ):
+        for name, (seconds, _result) in runs.items():
+            cpu[shape][name].append(seconds)
+        a, b = runs["A"][1], runs["B"][1]
+        if [h.score for h in a.hits] != [h.score for h in b.hits] or a.total != b.total:
+            differences += 1
+    out: dict = {"rounds": ROUNDS, "queries": len(queries), "score_or_total_differences": differences}
+    out["cpu"] = cpu_table(cpu)
     out["indexes"] = {name: str(path) for name, path in dirs.items()}
     out["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
     print("differences", differences)
