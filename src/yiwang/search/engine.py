@@ -648,7 +648,7 @@ class SearchEngine:
             found = searcher.search(filtered, limit=pool, count=False).hits
             ceiling = found[0][0] if found else None  # the best text score of any match: exact
         else:  # filters can differ between the documents of one content: those searches walk every match
-            found, ceiling = self._whole_index(searcher, plan, matched, pool, prepared.clauses)
+            found, ceiling = self.whole_index(searcher, plan, matched, pool, prepared.clauses)
         take(found)  # not in score order (department hits, then contents)
         if ceiling is not None:  # else nothing matches the text query: no search below can find anything
             popular = (tantivy.Occur.Must, tantivy.Query.const_score_query(POPULAR, 0.0))
@@ -699,13 +699,6 @@ class SearchEngine:
         return out
 
     def whole_index(
-        self, searcher: tantivy.Searcher, plan: Plan, matched: tantivy.Query, pool: int
-    ) -> list[tuple[float, Any]]:
-        """What the text query alone over the whole index contributes to the top ``pool`` (see
-        :meth:`_whole_index`)."""
-        return self._whole_index(searcher, plan, matched, pool, self.text_clauses(plan))[0]
-
-    def _whole_index(
         self,
         searcher: tantivy.Searcher,
         plan: Plan,
@@ -713,7 +706,8 @@ class SearchEngine:
         pool: int,
         clauses: list[tuple[str, tuple[tantivy.Occur, tantivy.Query]]],
     ) -> tuple[list[tuple[float, Any]], float | None]:
-        """What the text query alone over the whole index contributes to the top ``pool`` (decision 0022).
+        """What the text query alone over the whole index contributes to the top ``pool`` (decision 0022), and
+        a ceiling of every match's text score (None when nothing matches; decision 0030).
 
         Documents with one content digest (``index.content_digest``) get the same text score but for the
         department field, and exact ties are what keep tantivy from pruning (a service implemented in every
@@ -785,7 +779,7 @@ class SearchEngine:
         if within is None:
             department_hits = self._department_hits(searcher, matched, department, pool)
             if department_hits:
-                ceiling = max(ceiling if ceiling is not None else department_hits[0][0], department_hits[0][0])
+                ceiling = department_hits[0][0] if ceiling is None else max(ceiling, department_hits[0][0])
             return department_hits + expanded, ceiling
         if not within:
             return expanded, ceiling
